@@ -1,0 +1,230 @@
+/*
+ * net.h - the async request layer: one engine thread owns a libcurl multi
+ * handle, every easy handle, every connection and every timer.
+ *
+ * Layer: net (uses util). The only code that includes <curl/curl.h>.
+ *
+ * Threads:
+ *  - net_submit(), net_cancel(), net_task_schedule() and net_stats_get()
+ *    may be called from any thread. They only queue work and wake the
+ *    engine (curl_multi_wakeup); they never block on the network.
+ *  - Everything else about a request happens on the engine thread: the
+ *    prepare hook before each attempt, retries, and the done callback.
+ *  - A done callback or a task must not block. It may submit new requests
+ *    and schedule tasks.
+ *
+ * Ownership: the caller allocates a struct net_req (usually embedded in
+ * its own operation), fills it, and hands it to net_submit(). From then
+ * until its done callback starts, the request belongs to the engine and
+ * the caller must not touch it. In done() the caller owns it again and
+ * releases it with net_req_release() (or re-submits it).
+ *
+ * Retries: transport failures (timeouts, resets, refused connections) and
+ * HTTP 408, 429, 500, 502, 503 and 504 are retried with exponential back-off
+ * and full jitter, honouring Retry-After, until max_retries or the
+ * request's deadline, whichever comes first. Nothing retries forever.
+ */
+#ifndef AZBLOBFS_NET_H
+#define AZBLOBFS_NET_H
+
+#include "common.h"
+#include "buf.h"
+#include "list.h"
+
+#define NET_OP_MAX 24        /* operation slots for the counters */
+#define NET_MAX_HDRS 24      /* request header lines */
+#define NET_MAX_RESP_HDRS 64 /* response header lines kept */
+#define NET_RESP_HDR_MAX 4096 /* longest response header line kept */
+
+enum net_prio {
+	NET_PRIO_META = 0, /* listings, properties, commits: small and latency-bound */
+	NET_PRIO_BULK,     /* block transfers */
+};
+
+enum net_outcome {
+	NET_OUT_OK = 0,     /* 1xx-3xx */
+	NET_OUT_CLIENT_ERR, /* 4xx, final */
+	NET_OUT_SERVER_ERR, /* 5xx, final after retries */
+	NET_OUT_NET_ERR,    /* transport failure or deadline, final after retries */
+	NET_OUT_CANCELLED,
+	NET_OUT__COUNT,
+};
+
+struct net_config {
+	unsigned max_connections;    /* transfers in flight and open connections */
+	unsigned max_retries;        /* attempts after the first */
+	unsigned retry_base_ms;      /* first back-off interval */
+	unsigned retry_max_ms;       /* cap on one back-off interval */
+	unsigned connect_timeout_ms; /* one TCP/TLS connect */
+	unsigned stall_timeout_ms;   /* an attempt that moves no byte for this long fails */
+	unsigned deadline_ms;        /* default deadline of a request, from submission */
+	unsigned max_queued;         /* requests waiting for a connection; beyond: -EAGAIN */
+	const char *cainfo;          /* CA bundle path, or NULL for the system default */
+};
+
+/* Defaults: max(16, 4 x CPUs) connections capped at 256, 5 retries, ... */
+void net_config_defaults(struct net_config *cfg);
+
+struct net;
+struct net_req;
+
+typedef void (*net_done_fn)(struct net_req *r);
+typedef int (*net_prepare_fn)(struct net_req *r, void *arg);
+
+struct net_req {
+	/* ---- set by the caller before net_submit() ---- */
+	const char *method;           /* "GET", "PUT", "HEAD", "DELETE", ...: static string */
+	char *url;                    /* owned; freed by net_req_release() */
+	char *hdrs[NET_MAX_HDRS];     /* owned "Name: value" lines */
+	unsigned nhdrs;
+	unsigned op;                  /* counter slot, < NET_OP_MAX */
+	enum net_prio prio;
+	uint64_t deadline_ms;         /* absolute util_now_ms(); 0: now + config default */
+	unsigned max_retries;         /* 0: config default; use NET_NO_RETRY for none */
+	/*
+	 * Called on the engine thread before every attempt, after the
+	 * previous attempt's results were cleared. Sets the headers that
+	 * change per attempt (date, signature). A negative return fails the
+	 * request with that error.
+	 */
+	net_prepare_fn prepare;
+	void *prepare_arg;
+
+	/* Request body: memory (body) or a file (body_fd >= 0), not owned. */
+	const void *body;
+	int body_fd;
+	uint64_t body_off;
+	uint64_t body_len;
+
+	/*
+	 * Response body: when sink is set, a 2xx body is written there (at
+	 * most sink_cap bytes; more fails the request with -EOVERFLOW);
+	 * any other body, and every body without a sink, goes to resp,
+	 * which grows to resp_max bytes (more fails with -ENOBUFS).
+	 */
+	char *sink;
+	size_t sink_cap;
+	size_t resp_max;
+
+	net_done_fn done;             /* engine thread; must not block */
+	void *arg;                    /* the caller's */
+
+	/* ---- results, valid in done() ---- */
+	int status;                   /* final HTTP status, 0 when none arrived */
+	int err;                      /* 0, or -errno of a transport failure (see below) */
+	size_t sink_len;              /* bytes written to sink */
+	struct buf resp;              /* body when not sunk (always NUL-terminated) */
+	char *rhdrs[NET_MAX_RESP_HDRS]; /* response header lines of the final attempt */
+	unsigned nrhdrs;
+	unsigned attempts;
+
+	/* ---- private to net ---- */
+	struct list_node node;
+	struct net *net;
+	void *easy;
+	uint64_t due_ms;
+	uint64_t sent;
+	unsigned state;
+	bool cancel;
+};
+
+#define NET_NO_RETRY (~0U)
+
+/*
+ * err values: -ETIMEDOUT (deadline or stall), -ECONNREFUSED, -ECONNRESET,
+ * -EHOSTUNREACH (DNS or route), -EPROTO (TLS or HTTP framing),
+ * -EOVERFLOW (sink too small), -ENOBUFS (resp_max exceeded), -ECANCELED,
+ * -ENOMEM, -EIO (anything else).
+ */
+
+/* Zero the request, set body_fd to -1 and resp_max to 64 KiB. */
+void net_req_init(struct net_req *r);
+
+/* Free url, header lines, response headers and resp. NULL-safe. */
+void net_req_release(struct net_req *r);
+
+/* Take ownership of @url (malloc'd) and free any previous one. */
+void net_req_set_url(struct net_req *r, char *url);
+
+/*
+ * Set header @name to the formatted value, replacing a header of the same
+ * name (case-insensitive). An empty value sends "Name:" which tells curl to
+ * send no such header. Returns 0, -ENOMEM or -E2BIG (too many headers).
+ */
+int net_req_set_header(struct net_req *r, const char *name, const char *fmt, ...)
+	PRINTF_LIKE(3, 4) WARN_UNUSED;
+
+/* Value of request header @name, or NULL. */
+const char *net_req_header(const struct net_req *r, const char *name);
+
+/* Value of response header @name (case-insensitive), trimmed, or NULL. */
+const char *net_resp_header(const struct net_req *r, const char *name);
+
+/*
+ * Start the engine thread. Returns 0 and *out, or -errno (nothing started).
+ */
+int net_new(const struct net_config *cfg, struct net **out) WARN_UNUSED;
+
+/*
+ * Stop the engine: requests still queued or in flight complete with
+ * -ECANCELED (their done callbacks run on the engine thread before it
+ * exits), then the thread is joined and everything freed. NULL-safe.
+ * Must not be called from the engine thread.
+ */
+void net_free(struct net *n);
+
+/*
+ * Queue @r. Returns 0 (done will be called exactly once), -ESHUTDOWN once
+ * net_free() has begun, or -EAGAIN when max_queued requests already wait;
+ * on failure done is not called and the caller still owns @r.
+ */
+int net_submit(struct net *n, struct net_req *r) WARN_UNUSED;
+
+/*
+ * Ask that @r finish early with -ECANCELED. Safe from any thread while @r
+ * is submitted; a request that already completed is not affected only if
+ * the caller can guarantee it is still owned by the engine (call it from
+ * the engine thread, or hold a reference that done() checks).
+ */
+void net_cancel(struct net *n, struct net_req *r);
+
+/* True when called on the engine thread. */
+bool net_on_engine(const struct net *n);
+
+/* A function run on the engine thread at a given time; embedded by the caller. */
+struct net_task {
+	struct list_node node;
+	uint64_t due_ms;
+	void (*fn)(struct net_task *t);
+	bool queued; /* private */
+};
+
+void net_task_init(struct net_task *t, void (*fn)(struct net_task *t));
+
+/*
+ * Run @t on the engine thread after @delay_ms (0: as soon as possible).
+ * Scheduling a task that is already scheduled moves it. Returns 0 or
+ * -ESHUTDOWN (the task will not run).
+ */
+int net_task_schedule(struct net *n, struct net_task *t, uint64_t delay_ms);
+
+/* Unschedule @t if it has not started. Engine thread only. */
+void net_task_cancel(struct net *n, struct net_task *t);
+
+struct net_stats {
+	uint64_t requests[NET_OP_MAX][NET_OUT__COUNT];
+	uint64_t bytes_in;   /* response bodies received */
+	uint64_t bytes_out;  /* request bodies sent */
+	uint64_t retries;
+	uint64_t inflight;
+	uint64_t queued;
+	uint64_t connections; /* new connections opened */
+};
+
+/* Copy the counters (any thread; each counter is read atomically). */
+void net_stats_get(struct net *n, struct net_stats *out);
+
+/* Short names of the outcomes for reports: "ok", "client_error", ... */
+const char *net_outcome_name(enum net_outcome o);
+
+#endif
