@@ -122,6 +122,7 @@ struct net_req {
 	struct list_node node;
 	struct net *net;
 	void *easy;
+	void *slist;
 	uint64_t due_ms;
 	uint64_t sent;
 	unsigned state;

@@ -4,6 +4,7 @@
  */
 #include "azblobfs/common.h"
 #include "azblobfs/net.h"
+#include "net_i.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,9 +22,6 @@ void net_req_init(struct net_req *r)
 	list_init(&r->node);
 }
 
-void net_req_clear_response(struct net_req *r);
-
-/* Forget what a previous attempt received (used before each attempt). */
 void net_req_clear_response(struct net_req *r)
 {
 	for (unsigned i = 0; i < r->nrhdrs; i++)
@@ -125,4 +123,24 @@ const char *net_outcome_name(enum net_outcome o)
 					    "cancelled"};
 
 	return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "unknown";
+}
+
+void net_req_add_resp_header(struct net_req *r, const char *line, size_t len)
+{
+	char *copy;
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
+		/* A new response (after 100 Continue or a redirect): start over. */
+		for (unsigned i = 0; i < r->nrhdrs; i++)
+			free(r->rhdrs[i]);
+		r->nrhdrs = 0;
+		return;
+	}
+	if (!len || len > NET_RESP_HDR_MAX || r->nrhdrs >= NET_MAX_RESP_HDRS || !memchr(line, ':', len))
+		return;
+	copy = strndup(line, len);
+	if (copy)
+		r->rhdrs[r->nrhdrs++] = copy;
 }
