@@ -1,1 +1,510 @@
-int main(void){return 0;}
+/*
+ * main.c - the azblobfs command: options, credentials, the access check,
+ * daemonising, the FUSE session and an orderly exit.
+ *
+ * Daemon start-up: the process forks before any thread exists; the
+ * parent waits on a pipe and exits 0 only once the child's mount answers
+ * stat(2), or prints the child's one-line reason and exits 1.
+ */
+#define FUSE_USE_VERSION 312
+#include "azblobfs/common.h"
+#include "azblobfs/azure.h"
+#include "azblobfs/cache.h"
+#include "azblobfs/cleanup.h"
+#include "azblobfs/engine.h"
+#include "azblobfs/fs.h"
+#include "azblobfs/fuseops.h"
+#include "azblobfs/log.h"
+#include "azblobfs/net.h"
+#include "azblobfs/options.h"
+#include "azblobfs/timeutil.h"
+
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET_FILE_MAX (64 * 1024)
+#define CHECK_DEADLINE_MS 15000
+
+struct daemon {
+	int status_fd;     /* write end of the pipe to the waiting parent, or -1 */
+	bool foreground;
+	char *mountpoint;
+	struct fuse_session *se;
+};
+
+static void report_failure(struct daemon *d, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* One line, to the terminal or through the parent; never a secret. */
+static void report_failure(struct daemon *d, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (d->status_fd >= 0) {
+		char line[1100];
+		int n = snprintf(line, sizeof(line), "E%s", msg);
+		(void)!write(d->status_fd, line, (size_t)MIN(n, (int)sizeof(line) - 1));
+		close(d->status_fd);
+		d->status_fd = -1;
+	} else {
+		fprintf(stderr, "azblobfs: %s\n", msg);
+	}
+	log_debug("start-up failed: %s", msg);
+}
+
+/* Parent side: wait for the child's verdict. */
+static int wait_for_child(int fd)
+{
+	char buf[1100];
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	if (have && buf[0] == 'K')
+		return 0;
+	if (have && buf[0] == 'E')
+		fprintf(stderr, "azblobfs: %s\n", buf + 1);
+	else
+		fprintf(stderr, "azblobfs: the daemon exited before the mount was ready\n");
+	return 1;
+}
+
+static int daemonize(struct daemon *d)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "azblobfs: cannot create a pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "azblobfs: cannot fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		exit(wait_for_child(fds[0]));
+	}
+	close(fds[0]);
+	d->status_fd = fds[1];
+	setsid();
+	if (chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+/* Read a secret from a file only its owner can read; trims whitespace. */
+static int read_secret(struct daemon *d, const char *what, const char *path, char **out)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+	size_t len;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		report_failure(d, "cannot read %s '%s': %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		report_failure(d, "%s '%s' is readable by group or others: chmod 600 it", what, path);
+		return -1;
+	}
+	buf = malloc(SECRET_FILE_MAX + 1);
+	if (!buf)
+		return -1;
+	n = read(fd, buf, SECRET_FILE_MAX);
+	if (n < 0) {
+		report_failure(d, "cannot read %s '%s': %s", what, path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	len = (size_t)n;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+		       buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+	char *p = strdup(src);
+
+	if (!p)
+		return -ENOMEM;
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+/* Credentials: options first, then what SOURCE says, then the environment. */
+static int build_creds(struct daemon *d, const struct azb_opts *o, const struct az_source *src,
+		       struct az_creds *c)
+{
+	struct az_error e;
+	char *secret = NULL;
+	int rc = 0;
+
+	az_error_clear(&e);
+	if (o->connection_string_file) {
+		if (read_secret(d, "connection string file", o->connection_string_file, &secret) < 0)
+			return -1;
+		rc = az_creds_parse_connection_string(secret, c, &e);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (rc < 0)
+			goto bad;
+	}
+	if (o->key_file) {
+		if (read_secret(d, "key file", o->key_file, &secret) < 0)
+			return -1;
+		rc = az_creds_set_key(c, secret, &e);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (rc < 0)
+			goto bad;
+	}
+	if (o->sas_file) {
+		if (read_secret(d, "SAS file", o->sas_file, &secret) < 0)
+			return -1;
+		rc = az_creds_set_sas(c, secret);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (rc < 0)
+			goto bad;
+	}
+	if ((o->account && replace_str(&c->account, o->account) < 0) ||
+	    (o->endpoint && replace_str(&c->endpoint, o->endpoint) < 0) ||
+	    (src->account && replace_str(&c->account, src->account) < 0) ||
+	    (src->endpoint && replace_str(&c->endpoint, src->endpoint) < 0) ||
+	    (src->sas && az_creds_set_sas(c, src->sas) < 0)) {
+		rc = -ENOMEM;
+		az_error_set(&e, rc, "out of memory");
+		goto bad;
+	}
+	rc = az_creds_from_env(c, &e);
+	if (rc < 0)
+		goto bad;
+	rc = az_creds_finish(c, &e);
+	if (rc < 0)
+		goto bad;
+	return 0;
+bad:
+	report_failure(d, "%s", e.message[0] ? e.message : strerror(-rc));
+	return -1;
+}
+
+/* ---- the access check: one listing, waited for on this thread ---- */
+
+struct sync_req {
+	struct net_req r;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void sync_done(struct net_req *r)
+{
+	struct sync_req *s = container_of(r, struct sync_req, r);
+
+	pthread_mutex_lock(&s->lock);
+	s->done = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int check_access(struct daemon *d, struct net *net, const struct az_client *az,
+			const struct az_source *src)
+{
+	const char *account = az->creds.account;
+	const char *endpoint = az->creds.endpoint;
+	struct sync_req s = {0};
+	struct az_error e;
+	int rc;
+
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	net_req_init(&s.r);
+	az_error_clear(&e);
+	rc = src->container ? az_req_list_blobs(az, &s.r, src->container, src->prefix, "/", NULL, 1,
+						false)
+			    : az_req_list_containers(az, &s.r, NULL, NULL, 1);
+	if (rc < 0)
+		goto out;
+	s.r.done = sync_done;
+	s.r.deadline_ms = util_now_ms() + CHECK_DEADLINE_MS;
+	s.r.max_retries = 3;
+	rc = net_submit(net, &s.r);
+	if (rc < 0)
+		goto out;
+	pthread_mutex_lock(&s.lock);
+	while (!s.done)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	rc = az_result(&s.r, &e);
+out:
+	switch (rc) {
+	case 0:
+		break;
+	case -EACCES:
+		report_failure(d, "access to account '%s' denied: %s (check the key or SAS)", account,
+			       e.code[0] ? e.code : "authentication failed");
+		break;
+	case -ENOENT:
+		if (src->container && !strcmp(e.code, "ContainerNotFound"))
+			report_failure(d, "container '%s' does not exist in account '%s'",
+				       src->container, account);
+		else
+			report_failure(d, "account '%s' not found at '%s' (%s)", account, endpoint,
+				       e.code[0] ? e.code : "HTTP 404");
+		break;
+	case -ECONNREFUSED:
+	case -EHOSTUNREACH:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -EPROTO:
+		report_failure(d, "cannot reach '%s': %s", endpoint, strerror(-rc));
+		break;
+	default:
+		report_failure(d, "cannot list '%s' in account '%s': %s",
+			       src->container ? src->container : "containers", account,
+			       e.message[0] ? e.message : strerror(-rc));
+		break;
+	}
+	net_req_release(&s.r);
+	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&s.cond);
+	return rc;
+}
+
+/* ---- readiness: the mount answers stat(2) ---- */
+
+static void *ready_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct stat st;
+
+	if (stat(d->mountpoint, &st) < 0) {
+		report_failure(d, "the mount at '%s' does not answer: %s", d->mountpoint,
+			       strerror(errno));
+		fuse_session_exit(d->se);
+		return NULL;
+	}
+	log_info("mounted at '%s'", d->mountpoint);
+	if (d->status_fd >= 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		(void)!write(d->status_fd, "K", 1);
+		close(d->status_fd);
+		d->status_fd = -1;
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+	return NULL;
+}
+
+static void print_versions(void)
+{
+	char azv[256];
+
+	az_library_versions(azv, sizeof(azv));
+	printf("azblobfs %s\nlibfuse %s\nlibcurl %s\n%s\n", AZBLOBFS_VERSION, fuse_pkgversion(),
+	       net_library_version(), azv);
+}
+
+static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src,
+	       struct az_creds *creds)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(o->fuse_argc, o->fuse_argv);
+	struct fuse_ops_ctx ctx = {0};
+	struct net_config nc;
+	struct cache_config cc;
+	struct eng_config ec;
+	struct fs_config fc;
+	struct fs_replies replies;
+	struct az_client az = {0};
+	struct net *net = NULL;
+	struct cache *cache = NULL;
+	struct eng *eng = NULL;
+	struct fs *fs = NULL;
+	struct fuse_loop_config *lc = NULL;
+	pthread_t ready;
+	bool mounted = false, ready_started = false;
+	int rc = 1;
+
+	net_config_defaults(&nc);
+	if (o->max_connections)
+		nc.max_connections = o->max_connections;
+	nc.deadline_ms = o->timeout * 1000;
+	nc.max_retries = o->retries;
+	if (net_new(&nc, &net) < 0) {
+		report_failure(d, "cannot start the request engine");
+		goto out;
+	}
+	if (az_client_init(&az, creds) < 0) {
+		report_failure(d, "out of memory");
+		goto out;
+	}
+	if (check_access(d, net, &az, src) < 0)
+		goto out;
+
+	cc.max_bytes = (uint64_t)o->cache_mb * MIB;
+	cc.attr_ttl_ms = cc.list_ttl_ms = cc.neg_ttl_ms = o->metadata_ttl * 1000;
+	eng_config_defaults(&ec);
+	ec.mem_budget = (uint64_t)o->mem_mb * MIB;
+	fs_config_defaults(&fc);
+	fc.read_only = o->read_only;
+	if (o->uid_set)
+		fc.uid = o->uid;
+	if (o->gid_set)
+		fc.gid = o->gid;
+	fc.umask = o->umask;
+	fc.attr_timeout = o->attr_timeout;
+	fc.entry_timeout = o->entry_timeout;
+	fc.negative_timeout = o->negative_timeout;
+	fc.cache_dir = o->cache_dir;
+	fc.cache_size = (uint64_t)o->cache_size_mb * MIB;
+	fuse_ops_config_defaults(&ctx.cfg);
+	fuse_ops_replies(&replies, &ctx);
+	if (cache_new(&cc, &cache) < 0 || eng_new(&ec, net, &az, &eng) < 0 ||
+	    fs_new(&fc, &replies, eng, cache, src->container, src->prefix, &fs) < 0) {
+		report_failure(d, "out of memory");
+		goto out;
+	}
+	ctx.fs = fs;
+
+	d->se = fuse_session_new(&args, fuse_ops_table(), sizeof(struct fuse_lowlevel_ops), &ctx);
+	if (!d->se) {
+		report_failure(d, "invalid FUSE options");
+		goto out;
+	}
+	ctx.se = d->se;
+	if (fuse_set_signal_handlers(d->se) < 0) {
+		report_failure(d, "cannot set signal handlers");
+		goto out;
+	}
+	if (fuse_session_mount(d->se, d->mountpoint) < 0) {
+		report_failure(d, "cannot mount at '%s'", d->mountpoint);
+		goto out;
+	}
+	mounted = true;
+	if (pthread_create(&ready, NULL, ready_main, d) == 0)
+		ready_started = true;
+	lc = fuse_loop_cfg_create();
+	if (!lc) {
+		report_failure(d, "out of memory");
+		goto out;
+	}
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	rc = fuse_session_loop_mt(d->se, lc) ? 1 : 0;
+out:
+	if (ready_started)
+		pthread_join(ready, NULL);
+	/* Requests still on the wire complete (cancelled) while the session exists. */
+	net_free(net);
+	if (d->se) {
+		if (mounted)
+			fuse_session_unmount(d->se);
+		fuse_remove_signal_handlers(d->se);
+		fuse_session_destroy(d->se);
+	}
+	fuse_loop_cfg_destroy(lc);
+	fs_free(fs);
+	eng_free(eng);
+	cache_free(cache);
+	az_client_release(&az);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {.status_fd = -1};
+	struct az_source src = {0};
+	struct az_creds creds = {0};
+	struct azb_opts o;
+	struct az_error e;
+	enum log_level level = LOG_LVL_INFO;
+	char err[512];
+	char real[PATH_MAX];
+	struct stat st;
+	int rc = 1;
+
+	if (opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "azblobfs: %s\n", err);
+		return 1;
+	}
+	if (o.help) {
+		opts_usage(argv[0], stdout);
+		rc = 0;
+		goto out;
+	}
+	if (o.version) {
+		print_versions();
+		rc = 0;
+		goto out;
+	}
+	if (o.log_level && util_log_level_parse(o.log_level, &level) < 0) {
+		fprintf(stderr, "azblobfs: option 'log_level': invalid value '%s'\n", o.log_level);
+		goto out;
+	}
+	if (o.debug)
+		level = LOG_LVL_DEBUG;
+	util_log_init(false, level);
+	if (!realpath(o.mountpoint, real) || stat(real, &st) < 0) {
+		fprintf(stderr, "azblobfs: mountpoint '%s': %s\n", o.mountpoint, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "azblobfs: mountpoint '%s' is not a directory\n", o.mountpoint);
+		goto out;
+	}
+	d.mountpoint = real;
+	az_error_clear(&e);
+	if (az_source_parse(o.source, &src, &e) < 0) {
+		fprintf(stderr, "azblobfs: source '%s': %s\n", o.source, e.message);
+		goto out;
+	}
+	d.foreground = o.foreground;
+	if (!o.foreground) {
+		if (daemonize(&d) < 0)
+			goto out;
+		util_log_init(true, level);
+	}
+	if (build_creds(&d, &o, &src, &creds) < 0)
+		goto out;
+	rc = run(&d, &o, &src, &creds);
+out:
+	if (d.status_fd >= 0)
+		report_failure(&d, "start-up failed");
+	az_creds_release(&creds);
+	az_source_release(&src);
+	opts_release(&o);
+	return rc;
+}

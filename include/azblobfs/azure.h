@@ -96,16 +96,23 @@ int az_creds_set_sas(struct az_creds *c, const char *sas);
 /*
  * Fill fields that are still NULL from the environment:
  * AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_ACCOUNT,
- * AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_BLOB_ENDPOINT.
- * Returns 0 or -EINVAL (bad connection string / key).
+ * AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_BLOB_ENDPOINT
+ * (the connection string wins over the single variables). Credentials
+ * travel as a unit: a key or SAS from the environment is taken only when
+ * @c has neither, and key, SAS and endpoint only when the environment's
+ * account is unknown or equals c->account. Empty variables count as unset.
+ * Returns 0 or -EINVAL (bad connection string / key / account name).
  */
 int az_creds_from_env(struct az_creds *c, struct az_error *err);
 
 /*
  * Complete and check: default endpoint https://ACCOUNT.blob.core.windows.net,
- * account derived from the endpoint host when missing. Fails with -EINVAL
- * when there is no account, or with -ENOKEY when there is neither a key
- * nor a SAS.
+ * account derived from the endpoint when missing (the first path segment of
+ * a path-style endpoint -- an IP literal or localhost -- otherwise the first
+ * host label), "/ACCOUNT" appended to a path-style endpoint without a path,
+ * trailing '/' dropped. Fails with -EINVAL when there is no valid account
+ * or the endpoint is not an http(s) URL without query, or with -ENOKEY when
+ * there is neither a key nor a SAS.
  */
 int az_creds_finish(struct az_creds *c, struct az_error *err);
 
@@ -126,12 +133,16 @@ struct az_source {
  *   container                      a container of the configured account
  *   account/container[/prefix]     (prefix may have several components)
  *   account/                       the whole account
- *   https://host[/container[/prefix]][?sas]   virtual-host style
+ *   https://host[/container[/prefix]][?sas]   virtual-host style; the
+ *                                  account is the first label of host
  *   http(s)://ip-or-localhost:port/account[/container[/prefix]][?sas]
  *                                  path style (Azurite, IP endpoints)
  * Container names are checked against the service's rules (3-63 chars,
- * lowercase letters, digits, single hyphens) and "$root"/"$web".
- * Returns 0 or -EINVAL with a message.
+ * lowercase letters, digits, single hyphens) and "$root"/"$web"/"$logs".
+ * A URL's path is percent-decoded; its query is kept verbatim as the SAS.
+ * Prefix components may not be empty, "." or ".."; the prefix gets a
+ * trailing '/'. On failure @out is left empty. Returns 0, -EINVAL or
+ * -ENAMETOOLONG with a message.
  */
 int az_source_parse(const char *src, struct az_source *out, struct az_error *err);
 void az_source_release(struct az_source *s);
@@ -142,10 +153,16 @@ void az_source_release(struct az_source *s);
 
 struct az_client {
 	struct az_creds creds; /* owned */
-	char *host_path;       /* endpoint path prefix used for signing ("" or "/account") */
+	char *host_path;       /* endpoint path prefix ("" or "/account"); informative, the
+				  signature uses the URL path exactly as sent */
 };
 
-/* Take ownership of @creds (left zeroed). Returns 0 or -ENOMEM. */
+/*
+ * Take ownership of @creds (left zeroed), which az_creds_finish() accepted.
+ * With a key every request is signed with Shared Key and the SAS, if any,
+ * is ignored; without one the SAS is appended to every URL. Returns 0,
+ * -EINVAL (no account or endpoint; @creds untouched) or -ENOMEM.
+ */
 int az_client_init(struct az_client *c, struct az_creds *creds);
 void az_client_release(struct az_client *c);
 
@@ -159,27 +176,45 @@ struct az_meta_list {
 	size_t n;
 };
 
+/* A zeroed struct az_meta_list is an empty list. */
 void az_meta_list_release(struct az_meta_list *m);
 const char *az_meta_get(const struct az_meta_list *m, const char *name); /* case-insensitive */
+/*
+ * Add or replace (case-insensitively) @name. Names must be C identifiers
+ * (the service's rule); values must be non-empty (curl cannot send an
+ * empty header), at most 8 KiB, without control characters. Leading and
+ * trailing blanks of a value do not survive the trip through HTTP.
+ * Returns 0, -EINVAL, -E2BIG (more than 512 pairs) or -ENOMEM.
+ */
 int az_meta_set(struct az_meta_list *m, const char *name, const char *value) WARN_UNUSED;
 void az_meta_del(struct az_meta_list *m, const char *name);
+/* Replace @dst (a list or zeroed) with a copy of @src. Returns 0 or -ENOMEM (dst unchanged). */
 int az_meta_copy(struct az_meta_list *dst, const struct az_meta_list *src) WARN_UNUSED;
 
 /* Options of requests that write a blob. Every field optional. */
 struct az_write_opts {
-	const char *content_type;
-	const struct az_meta_list *meta;
+	const char *content_type;  /* NULL: az_content_type() of the blob name */
+	const struct az_meta_list *meta; /* pairs with empty values are not sent */
 	const char *if_match;      /* ETag (quoted) */
 	const char *if_none_match; /* "*" to create only */
-	const unsigned char *md5;  /* 16 bytes: Content-MD5 of the body */
+	const unsigned char *md5;  /* 16 bytes: Put Blob: Content-MD5 of the body;
+				      Put Block List: x-ms-blob-content-md5 of the whole blob */
 };
 
 /*
  * Each builder resets @r's url and headers, fills method, url (names
- * percent-encoded exactly once), headers, op and prio, and installs the
- * signing hook (Shared Key, or nothing when the SAS is in the URL). Body,
- * sink, done and arg are the caller's. Returns 0, -ENAMETOOLONG (blob name
- * over AZ_MAX_BLOB_NAME) or -ENOMEM.
+ * percent-encoded exactly once), headers, op and prio, and installs
+ * az_sign_prepare() as the prepare hook (it sets x-ms-date on every
+ * attempt and, with a key, the Shared Key Authorization; with a SAS the
+ * SAS is in the URL and nothing is signed). Every PUT carries an explicit
+ * Content-Length and Content-Type (empty when none, so curl adds none): the
+ * net layer must send exactly these headers. The listing builders and Get
+ * Block List raise r->resp_max (16 MiB / 8 MiB) so that a full page fits.
+ * Body, sink, done and arg are the caller's. Returns 0, -ENAMETOOLONG (blob
+ * name over AZ_MAX_BLOB_NAME characters), -EINVAL (invalid container
+ * name, empty blob name, a value with control characters, a bad metadata
+ * name, a zero-length range), -E2BIG (the headers would not fit in
+ * NET_MAX_HDRS, i.e. too many metadata pairs) or -ENOMEM.
  */
 int az_req_list_containers(const struct az_client *c, struct net_req *r, const char *prefix,
 			   const char *marker, unsigned maxresults);
@@ -200,9 +235,12 @@ int az_req_put_blob(const struct az_client *c, struct net_req *r, const char *co
 int az_req_put_block(const struct az_client *c, struct net_req *r, const char *container,
 		     const char *blob, const char *block_id, uint64_t len, const unsigned char *md5);
 /*
- * Put Block List committing @n ids, all "Latest". The XML body is built in
- * @body_out and r->body points into it: keep @body_out alive and unchanged
- * until the request is done.
+ * Put Block List committing @n ids (base64, at most AZ_MAX_BLOCKS = 50,000),
+ * all "Latest". The XML body is built in @body_out (initialised or zeroed;
+ * its old contents are freed) and r->body points into it: keep @body_out
+ * alive and unchanged until the request is done, then buf_release() it.
+ * o->content_type and o->md5 become the blob's x-ms-blob-content-type and
+ * x-ms-blob-content-md5.
  */
 int az_req_put_block_list(const struct az_client *c, struct net_req *r, const char *container,
 			  const char *blob, char *const *ids, size_t n, const struct az_write_opts *o,
@@ -210,11 +248,14 @@ int az_req_put_block_list(const struct az_client *c, struct net_req *r, const ch
 /* Committed block list (blocklisttype=committed). */
 int az_req_get_block_list(const struct az_client *c, struct net_req *r, const char *container,
 			  const char *blob);
+/* Delete Blob with its snapshots (x-ms-delete-snapshots: include), as blobfuse2 does. */
 int az_req_delete_blob(const struct az_client *c, struct net_req *r, const char *container,
 		       const char *blob, const char *if_match);
 /*
  * Copy Blob within the account (x-ms-copy-source is the source's URL, with
- * the SAS when the client uses one). meta NULL keeps the source's metadata.
+ * the SAS when the client uses one). meta NULL (or empty) keeps the
+ * source's metadata. The copy may be asynchronous: on 202 check the
+ * x-ms-copy-status response header ("success" or "pending").
  */
 int az_req_copy_blob(const struct az_client *c, struct net_req *r, const char *container,
 		     const char *src_blob, const char *dst_blob, const struct az_meta_list *meta,
@@ -229,10 +270,13 @@ int az_req_set_metadata(const struct az_client *c, struct net_req *r, const char
 #define AZ_BLOCK_ID_LEN 16
 void az_block_id(uint64_t nonce, uint32_t index, char out[AZ_BLOCK_ID_LEN + 1]);
 
+/* "OpenSSL x.y.z ...\nlibxml2 x.y.z" for --version. */
+void az_library_versions(char *out, size_t n);
+
 /* Content-Type for a file name from its extension ("application/octet-stream" default). */
 const char *az_content_type(const char *name);
 
-/* MD5 of a buffer (OpenSSL). */
+/* MD5 of a buffer (OpenSSL); all zeros if the digest is unavailable (FIPS). */
 void az_md5(const void *p, size_t n, unsigned char out[16]);
 
 /* ------------------------------------------------------------------ */
@@ -241,8 +285,14 @@ void az_md5(const void *p, size_t n, unsigned char out[16]);
 
 /*
  * The Shared Key string-to-sign of @r (method, standard headers, x-ms-*
- * headers canonicalised, canonicalised resource) for @account. The caller
- * frees the result. NULL on allocation failure.
+ * headers canonicalised, canonicalised resource) for @account. Header
+ * values are trimmed; x-ms-* names lowercased and ordered as the service
+ * orders them (the Azure SDKs' comparator, not byte order); the resource
+ * is "/" + account + the URL path exactly as sent (for path-style URLs it
+ * already starts with "/account", giving "/account/account/...") and then
+ * "\nname:value" per query parameter, names lowercased and sorted, values
+ * decoded. The caller frees the result. NULL on allocation failure or
+ * when r->url is not an http(s) URL.
  */
 char *az_string_to_sign(const struct net_req *r, const char *account);
 
@@ -250,7 +300,11 @@ char *az_string_to_sign(const struct net_req *r, const char *account);
 int az_hmac_sha256_b64(const unsigned char *key, size_t key_len, const char *s, char *out,
 		       size_t outlen);
 
-/* The prepare hook installed by the builders: sets x-ms-date and Authorization. */
+/*
+ * The prepare hook installed by the builders (@client is the struct
+ * az_client): sets x-ms-date to now and, when the client has a key,
+ * Authorization: SharedKey account:signature. Returns 0, -ENOMEM or -E2BIG.
+ */
 int az_sign_prepare(struct net_req *r, void *client);
 
 /* ------------------------------------------------------------------ */
@@ -258,16 +312,31 @@ int az_sign_prepare(struct net_req *r, void *client);
 /* ------------------------------------------------------------------ */
 
 /*
- * The outcome of a finished request as 0 or -errno, filling @err:
- * transport errors pass through (r->err); HTTP errors go through
- * az_errno() with the code from x-ms-error-code or the XML body.
+ * The outcome of a finished request as 0 or -errno, filling @err (may be
+ * NULL): transport errors pass through (r->err); 2xx and 304 are 0; HTTP
+ * errors go through az_errno() with the code from x-ms-error-code or the
+ * XML body, except that 400 OutOfRangeInput about a name length is
+ * -ENAMETOOLONG. err->message is "HTTP 404 BlobNotFound: The specified
+ * blob does not exist." -- the first line of the service's Message, cut
+ * before anything quoted or signature-like, never a secret.
  */
 int az_result(const struct net_req *r, struct az_error *err);
 
-/* The one table from HTTP status + service error code to errno. */
+/*
+ * The one table from HTTP status + service error code (may be NULL) to
+ * 0 or -errno: 2xx/304 0; 404 ENOENT; 401/403 EACCES; 409 EEXIST for
+ * *AlreadyExists, EBUSY for leases, pending copies and snapshots (the
+ * default); 412 ESTALE (lease codes EBUSY); 413 EFBIG; 414 ENAMETOOLONG;
+ * 400 and 416 EINVAL; 405/501 ENOTSUP; 429 and 5xx EIO (net/ already
+ * retried them; EAGAIN would confuse blocking callers); anything else EIO.
+ */
 int az_errno(int status, const char *code);
 
-/* Parse <Error><Code/><Message/></Error>. Returns 0 or -EBADMSG. */
+/*
+ * Parse <Error><Code/><Message/></Error> into err->code and err->message
+ * (first line, printable ASCII; @err may be NULL). Returns 0 or -EBADMSG
+ * (@err untouched).
+ */
 int az_parse_error(const char *xml, size_t len, struct az_error *err);
 
 enum az_item_kind {
@@ -296,21 +365,30 @@ struct az_list {
 void az_list_release(struct az_list *l);
 
 /*
- * Parse a List Blobs / List Containers page. Malformed, truncated or
- * hostile documents (a DOCTYPE, entities, absurd sizes) give -EBADMSG
- * with a message, never a crash. At most AZ_MAX_LIST_RESULTS + 1 items.
+ * Parse a List Blobs / List Containers page. Items keep the document's
+ * order; BlobPrefix entries are AZ_ITEM_PREFIX items with only a name.
+ * Names with Encoded="true" are percent-decoded. Listing ETags (unquoted)
+ * are stored quoted. A Content-Type longer than the field is dropped.
+ * Malformed, truncated or hostile documents (a DOCTYPE, entities, absurd
+ * sizes) give -EBADMSG with a message, never a crash; @out is then empty.
+ * At most AZ_MAX_LIST_RESULTS + 1 items. Returns 0, -EBADMSG or -ENOMEM.
  */
 int az_parse_list_blobs(const char *xml, size_t len, struct az_list *out, struct az_error *err);
 int az_parse_list_containers(const char *xml, size_t len, struct az_list *out,
 			     struct az_error *err);
 
-/* Parse <BlockList><CommittedBlocks>: names (ids) and sizes. */
+/*
+ * Parse <BlockList><CommittedBlocks>: names (ids) and sizes, at most
+ * AZ_MAX_BLOCKS. *out (free with az_block_list_free) may be NULL when
+ * *n is 0. Returns 0, -EBADMSG or -ENOMEM.
+ */
 struct az_block {
 	char *id;
 	uint64_t size;
 };
 int az_parse_block_list(const char *xml, size_t len, struct az_block **out, size_t *n,
 			struct az_error *err);
+void az_block_list_free(struct az_block *b, size_t n);
 
 /* Properties from Get Blob Properties / Get Blob response headers. */
 struct az_props {
@@ -321,6 +399,14 @@ struct az_props {
 	struct az_meta_list meta;   /* x-ms-meta-* */
 };
 
+/*
+ * Fill @out (overwritten, not released first) from r's response headers:
+ * size from Content-Range's total when present (ranged GET), else
+ * Content-Length; mtime from Last-Modified; ETag; Content-Type (dropped
+ * when too long); x-ms-meta-* with the names' case as sent. Returns 0,
+ * -EBADMSG (no size, a malformed size, date or ETag) or -ENOMEM; on
+ * failure @out is left empty.
+ */
 int az_props_from_response(const struct net_req *r, struct az_props *out);
 void az_props_release(struct az_props *p);
 

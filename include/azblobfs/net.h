@@ -225,6 +225,9 @@ struct net_stats {
 /* Copy the counters (any thread; each counter is read atomically). */
 void net_stats_get(struct net *n, struct net_stats *out);
 
+/* libcurl's version string ("8.5.0"). */
+const char *net_library_version(void);
+
 /* Short names of the outcomes for reports: "ok", "client_error", ... */
 const char *net_outcome_name(enum net_outcome o);
 

@@ -759,3 +759,8 @@ void net_stats_get(struct net *n, struct net_stats *out)
 	out->queued = n->nqueued;
 	pthread_mutex_unlock(&n->lock);
 }
+
+const char *net_library_version(void)
+{
+	return curl_version_info(CURLVERSION_NOW)->version;
+}

@@ -1,0 +1,197 @@
+/*
+ * eng.c - the engine context, the memory budget and the mapping from
+ * what the service lists to file attributes.
+ */
+#include "azblobfs/common.h"
+#include "azblobfs/engine.h"
+#include "azblobfs/log.h"
+#include "azblobfs/timeutil.h"
+#include "eng_i.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void eng_config_defaults(struct eng_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_budget = 256 * MIB;
+	cfg->part_size = 8 * MIB;
+	cfg->readahead_max = 256 * MIB;
+	cfg->readahead_init = MIB + 128 * KIB;
+	cfg->random_after = 3;
+	cfg->uploads_per_file = 16;
+	cfg->uid = getuid();
+	cfg->gid = getgid();
+}
+
+int eng_new(const struct eng_config *cfg, struct net *net, const struct az_client *az,
+	    struct eng **out)
+{
+	struct eng *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->cfg = *cfg;
+	e->net = net;
+	e->az = az;
+	*out = e;
+	return 0;
+}
+
+void eng_free(struct eng *e)
+{
+	free(e);
+}
+
+struct net *eng_net(struct eng *e)
+{
+	return e->net;
+}
+
+const struct az_client *eng_az(struct eng *e)
+{
+	return e->az;
+}
+
+const struct eng_config *eng_config(const struct eng *e)
+{
+	return &e->cfg;
+}
+
+bool eng_budget_try(struct eng *e, uint64_t n)
+{
+	uint64_t cur = __atomic_load_n(&e->budget_used, __ATOMIC_RELAXED);
+
+	do {
+		if (cur + n > e->cfg.mem_budget)
+			return false;
+	} while (!__atomic_compare_exchange_n(&e->budget_used, &cur, cur + n, true,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return true;
+}
+
+void eng_budget_force(struct eng *e, uint64_t n)
+{
+	__atomic_fetch_add(&e->budget_used, n, __ATOMIC_ACQ_REL);
+}
+
+void eng_budget_release(struct eng *e, uint64_t n)
+{
+	__atomic_fetch_sub(&e->budget_used, n, __ATOMIC_ACQ_REL);
+}
+
+uint64_t eng_budget_used(struct eng *e)
+{
+	return __atomic_load_n(&e->budget_used, __ATOMIC_RELAXED);
+}
+
+void eng_log_failure(const char *op, const char *container, const char *name, int err,
+		     const struct az_error *azerr)
+{
+	const char *detail = azerr && azerr->message[0] ? azerr->message : strerror(-err);
+
+	if (err == -ENOENT)
+		return; /* absence is an answer, not a failure */
+	log_err("%s '%s/%s': %s (%s)", op, container ? container : "", name ? name : "", detail,
+		strerror(-err));
+}
+
+static bool meta_true(const struct az_meta_list *m, const char *name)
+{
+	const char *v = az_meta_get(m, name);
+
+	return v && !strcasecmp(v, "true");
+}
+
+/* Apply the POSIX metadata this filesystem (and rclone, for mtime) writes. */
+static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
+{
+	const char *v;
+	char *end;
+
+	v = az_meta_get(m, "mode");
+	if (v) {
+		unsigned long mode = strtoul(v, &end, 8);
+		if (end != v && !*end && mode <= 07777) {
+			a->mode = (uint32_t)mode;
+			a->flags |= CACHE_F_MODE;
+		}
+	}
+	v = az_meta_get(m, "uid");
+	if (v) {
+		unsigned long id = strtoul(v, &end, 10);
+		if (end != v && !*end && id < UINT32_MAX) {
+			a->uid = (uint32_t)id;
+			a->flags |= CACHE_F_UID;
+		}
+	}
+	v = az_meta_get(m, "gid");
+	if (v) {
+		unsigned long id = strtoul(v, &end, 10);
+		if (end != v && !*end && id < UINT32_MAX) {
+			a->gid = (uint32_t)id;
+			a->flags |= CACHE_F_GID;
+		}
+	}
+	v = az_meta_get(m, "mtime");
+	if (v && !util_parse_iso8601(v, &a->mtime))
+		a->flags |= CACHE_F_MTIME;
+}
+
+static void set_etag(struct cache_attr *a, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	/* An ETag too long to keep is as good as none: reads then skip If-Match. */
+	if (n < sizeof(a->etag))
+		memcpy(a->etag, etag, n + 1);
+	else
+		a->etag[0] = '\0';
+}
+
+void eng_item_to_attr(const struct az_item *it, struct cache_attr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->mtime = it->mtime;
+	out->ctime = it->ctime.tv_sec ? it->ctime : it->mtime;
+	switch (it->kind) {
+	case AZ_ITEM_PREFIX:
+		out->type = CACHE_T_DIR;
+		out->flags = CACHE_F_PREFIX;
+		return;
+	case AZ_ITEM_CONTAINER:
+		out->type = CACHE_T_DIR;
+		out->flags = CACHE_F_CONTAINER;
+		set_etag(out, it->etag);
+		return;
+	case AZ_ITEM_BLOB:
+		break;
+	}
+	set_etag(out, it->etag);
+	out->size = it->size;
+	if (meta_true(&it->meta, "hdi_isfolder")) {
+		out->type = CACHE_T_DIR;
+		out->flags = CACHE_F_MARKER;
+		out->size = 0;
+	} else if (meta_true(&it->meta, "is_symlink")) {
+		out->type = CACHE_T_LINK;
+	} else {
+		out->type = CACHE_T_FILE;
+	}
+	apply_posix_meta(&it->meta, out);
+}
+
+void eng_props_to_attr(const struct az_props *p, struct cache_attr *out)
+{
+	struct az_item it = {
+		.kind = AZ_ITEM_BLOB,
+		.size = p->size,
+		.mtime = p->mtime,
+		.meta = p->meta,
+	};
+
+	memcpy(it.etag, p->etag, sizeof(it.etag));
+	eng_item_to_attr(&it, out);
+}

@@ -1,0 +1,253 @@
+/*
+ * list.c - directory listings (every page of List Blobs / List Containers)
+ * and single-name probes (one List Blobs with the name as prefix).
+ *
+ * Each operation owns one struct net_req and re-submits it page after
+ * page from its completion, on the engine thread.
+ */
+#include "azblobfs/common.h"
+#include <stdio.h>
+#include "azblobfs/cleanup.h"
+#include "azblobfs/engine.h"
+#include "azblobfs/log.h"
+#include "eng_i.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A page of 5,000 names with metadata is a few MB; refuse absurd bodies. */
+#define LIST_RESP_MAX (64 * MIB)
+#define PROBE_PAGE 100
+
+struct list_op {
+	struct eng *e;
+	struct net_req req;
+	char *container;  /* NULL: list containers */
+	char *prefix;     /* blob prefix of the directory, or the probed name */
+	char *target;     /* probe: the full blob name looked for */
+	struct cache_listing *l;
+	bool probe;
+	bool found_blob, found_prefix;
+	struct cache_attr blob_attr, prefix_attr;
+	eng_list_cb list_cb;
+	eng_probe_cb probe_cb;
+	void *arg;
+};
+
+static void op_free(struct list_op *op)
+{
+	net_req_release(&op->req);
+	cache_listing_unref(op->l);
+	free(op->container);
+	free(op->prefix);
+	free(op->target);
+	free(op);
+}
+
+static void page_done(struct net_req *r);
+
+static int submit_page(struct list_op *op, const char *marker)
+{
+	const struct az_client *az = op->e->az;
+	int rc;
+
+	if (!op->container)
+		rc = az_req_list_containers(az, &op->req, op->prefix, marker,
+					    op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS);
+	else
+		rc = az_req_list_blobs(az, &op->req, op->container, op->prefix, "/", marker,
+				       op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS, true);
+	if (rc < 0)
+		return rc;
+	op->req.resp_max = LIST_RESP_MAX;
+	op->req.done = page_done;
+	op->req.arg = op;
+	return net_submit(op->e->net, &op->req);
+}
+
+static void finish(struct list_op *op, int err)
+{
+	if (op->probe) {
+		if (!err && op->found_prefix) {
+			/* A folder: a marker blob of the same name lends its attributes. */
+			struct cache_attr a = op->found_blob && op->blob_attr.type == CACHE_T_DIR
+						      ? op->blob_attr
+						      : op->prefix_attr;
+			a.type = CACHE_T_DIR;
+			a.flags |= CACHE_F_PREFIX;
+			op->probe_cb(op->arg, 0, &a);
+		} else if (!err && op->found_blob) {
+			op->probe_cb(op->arg, 0, &op->blob_attr);
+		} else {
+			op->probe_cb(op->arg, err ? err : -ENOENT, NULL);
+		}
+	} else if (err) {
+		op->list_cb(op->arg, err, NULL);
+	} else {
+		cache_listing_seal(op->l);
+		op->list_cb(op->arg, 0, cache_listing_ref(op->l));
+	}
+	op_free(op);
+}
+
+/* Add one listed item to a directory listing, by its name relative to the prefix. */
+static int add_item(struct list_op *op, const struct az_item *it)
+{
+	size_t plen = op->container ? strlen(op->prefix) : 0;
+	struct cache_attr a;
+	char *rel;
+	size_t len;
+	int rc;
+
+	if (strncmp(it->name, op->prefix ? op->prefix : "", plen))
+		return 0;
+	rel = strdup(it->name + plen);
+	if (!rel)
+		return -ENOMEM;
+	len = strlen(rel);
+	if (it->kind == AZ_ITEM_PREFIX && len && rel[len - 1] == '/')
+		rel[--len] = '\0';
+	/* The folder's own "dir/" marker, names POSIX cannot show, and nested names. */
+	if (!len || !strcmp(rel, ".") || !strcmp(rel, "..") || strchr(rel, '/')) {
+		free(rel);
+		return 0;
+	}
+	eng_item_to_attr(it, &a);
+	rc = cache_listing_add(op->l, rel, &a);
+	free(rel);
+	return rc;
+}
+
+/* Probe: note what matches the target; true when nothing later can match. */
+static bool probe_item(struct list_op *op, const struct az_item *it)
+{
+	size_t tlen = strlen(op->target);
+
+	if (it->kind == AZ_ITEM_PREFIX) {
+		if (!strncmp(it->name, op->target, tlen) && it->name[tlen] == '/' &&
+		    !it->name[tlen + 1]) {
+			op->found_prefix = true;
+			eng_item_to_attr(it, &op->prefix_attr);
+		}
+	} else if (!strcmp(it->name, op->target)) {
+		op->found_blob = true;
+		eng_item_to_attr(it, &op->blob_attr);
+		if (it->kind == AZ_ITEM_CONTAINER)
+			return true;
+	}
+	/* Names sort; once past "target/" neither the blob nor the folder can follow. */
+	return strncmp(it->name, op->target, tlen) > 0 ||
+	       (!strncmp(it->name, op->target, tlen) && it->name[tlen] > '/');
+}
+
+static void page_done(struct net_req *r)
+{
+	struct list_op *op = r->arg;
+	struct az_error azerr;
+	struct az_list list = {0};
+	bool past = false;
+	char *marker = NULL;
+	int rc;
+
+	az_error_clear(&azerr);
+	rc = az_result(r, &azerr);
+	if (rc < 0)
+		goto fail;
+	rc = op->container ? az_parse_list_blobs(r->resp.data, r->resp.len, &list, &azerr)
+			   : az_parse_list_containers(r->resp.data, r->resp.len, &list, &azerr);
+	if (rc < 0)
+		goto fail;
+	for (size_t i = 0; i < list.n && rc >= 0 && !past; i++) {
+		if (op->probe)
+			past = probe_item(op, &list.items[i]);
+		else
+			rc = add_item(op, &list.items[i]);
+	}
+	if (rc < 0)
+		goto fail;
+	if (list.next_marker && *list.next_marker && !past) {
+		marker = TAKE_PTR(list.next_marker);
+		az_list_release(&list);
+		net_req_release(r);
+		net_req_init(r);
+		rc = submit_page(op, marker);
+		free(marker);
+		if (rc < 0)
+			goto fail;
+		return;
+	}
+	az_list_release(&list);
+	finish(op, 0);
+	return;
+fail:
+	az_list_release(&list);
+	eng_log_failure(op->probe ? "lookup" : "list", op->container,
+			op->probe ? op->target : op->prefix, rc, &azerr);
+	finish(op, rc);
+}
+
+static struct list_op *op_new(struct eng *e, const char *container, const char *prefix)
+{
+	struct list_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->e = e;
+	net_req_init(&op->req);
+	op->container = container ? strdup(container) : NULL;
+	op->prefix = strdup(prefix ? prefix : "");
+	if ((container && !op->container) || !op->prefix) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+int eng_list_dir(struct eng *e, const char *container, const char *prefix, eng_list_cb cb,
+		 void *arg)
+{
+	struct list_op *op = op_new(e, container, container ? prefix : "");
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->l = cache_listing_new();
+	if (!op->l) {
+		op_free(op);
+		return -ENOMEM;
+	}
+	op->list_cb = cb;
+	op->arg = arg;
+	rc = submit_page(op, NULL);
+	if (rc < 0)
+		op_free(op);
+	return rc;
+}
+
+int eng_probe(struct eng *e, const char *container, const char *prefix, const char *name,
+	      eng_probe_cb cb, void *arg)
+{
+	struct list_op *op;
+	char *target = NULL;
+	int rc;
+
+	if (asprintf(&target, "%s%s", container ? prefix : "", name) < 0)
+		return -ENOMEM;
+	if (strlen(target) > AZ_MAX_BLOB_NAME) {
+		free(target);
+		return -ENAMETOOLONG;
+	}
+	op = op_new(e, container, target);
+	if (!op) {
+		free(target);
+		return -ENOMEM;
+	}
+	op->target = target;
+	op->probe = true;
+	op->probe_cb = cb;
+	op->arg = arg;
+	rc = submit_page(op, NULL);
+	if (rc < 0)
+		op_free(op);
+	return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * dir.c - open directories: a handle holds one immutable listing (from the
+ * cache, or fetched whole at opendir) so that readdir never waits on the
+ * network and offsets stay stable while the directory is open.
+ */
+#include "azblobfs/common.h"
+#include "fs_i.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dir_handle {
+	struct fs_node *dir;          /* referenced */
+	struct cache_listing *l;      /* referenced */
+};
+
+struct opendir_op {
+	struct fs *fs;
+	void *req;
+	struct fs_node *dir;
+	char *path;
+	uint64_t gen;
+};
+
+static void reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l)
+{
+	struct dir_handle *h = calloc(1, sizeof(*h));
+	struct fs_open o = {0};
+
+	if (!h) {
+		cache_listing_unref(l);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, dir);
+		pthread_mutex_unlock(&fs->lock);
+		fs->r.err(req, ENOMEM);
+		return;
+	}
+	h->dir = dir;
+	h->l = l;
+	o.fh = (uint64_t)(uintptr_t)h;
+	fs->r.open(req, &o);
+}
+
+static void opendir_listed(void *arg, int err, struct cache_listing *l)
+{
+	struct opendir_op *op = arg;
+	struct fs *fs = op->fs;
+
+	if (err) {
+		fs_reply_err(fs, op->req, err);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, op->dir);
+		pthread_mutex_unlock(&fs->lock);
+	} else {
+		/* Too big for the cache or raced with a change: still good for this handle. */
+		(void)cache_put_listing(fs->cache, op->path, l, op->gen);
+		reply_handle(fs, op->req, op->dir, l);
+	}
+	free(op->path);
+	free(op);
+}
+
+void fs_opendir(struct fs *fs, void *req, uint64_t ino)
+{
+	struct fs_target t = {0};
+	struct opendir_op *op = NULL;
+	struct cache_listing *l;
+	struct fs_node *dir;
+	char *path = NULL;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	dir = fs_node_get(fs, ino);
+	if (dir)
+		path = fs_node_path(fs, dir);
+	pthread_mutex_unlock(&fs->lock);
+	if (!dir) {
+		fs->r.err(req, ENOENT);
+		return;
+	}
+	if (dir->a.type != CACHE_T_DIR) {
+		rc = -ENOTDIR;
+		goto fail;
+	}
+	if (!path) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	l = cache_get_listing(fs->cache, path);
+	if (l) {
+		free(path);
+		reply_handle(fs, req, dir, l);
+		return;
+	}
+	rc = fs_target_of(fs, path, &t);
+	if (rc < 0)
+		goto fail;
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	op->fs = fs;
+	op->req = req;
+	op->dir = dir;
+	op->path = path;
+	op->gen = cache_generation(fs->cache);
+	rc = eng_list_dir(fs->eng, t.container, t.dir_prefix, opendir_listed, op);
+	fs_target_release(&t);
+	if (rc < 0) {
+		op->path = NULL;
+		free(op);
+		goto fail;
+	}
+	return;
+fail:
+	fs_target_release(&t);
+	free(path);
+	fs_reply_err(fs, req, rc);
+	pthread_mutex_lock(&fs->lock);
+	fs_node_put(fs, dir);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void fs_releasedir(struct fs *fs, uint64_t fh)
+{
+	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fh;
+
+	if (!h)
+		return;
+	cache_listing_unref(h->l);
+	pthread_mutex_lock(&fs->lock);
+	fs_node_put(fs, h->dir);
+	pthread_mutex_unlock(&fs->lock);
+	free(h);
+}
+
+static mode_t type_bits(uint8_t type)
+{
+	return type == CACHE_T_DIR ? S_IFDIR : type == CACHE_T_LINK ? S_IFLNK : S_IFREG;
+}
+
+int fs_dir_entry(struct fs *fs, uint64_t fh, uint64_t index, bool plus, const char **name,
+		 struct fs_entry *e)
+{
+	struct dir_handle *h = (struct dir_handle *)(uintptr_t)fh;
+	const struct cache_dirent *d;
+	struct fs_node *n;
+
+	memset(e, 0, sizeof(*e));
+	if (index < 2) {
+		/* "." and ".." carry no lookup reference, even in readdirplus. */
+		pthread_mutex_lock(&fs->lock);
+		n = index == 0 || !h->dir->parent ? h->dir : h->dir->parent;
+		fs_fill_entry(fs, n, e);
+		pthread_mutex_unlock(&fs->lock);
+		*name = index == 0 ? "." : "..";
+		return 1;
+	}
+	if (index - 2 >= h->l->n)
+		return 0;
+	d = &h->l->ents[index - 2];
+	*name = d->name;
+	if (!plus) {
+		/* A known inode keeps its number; others get a stand-in that is never 0. */
+		pthread_mutex_lock(&fs->lock);
+		n = fs_node_find_child(fs, h->dir, d->name);
+		e->ino = n ? n->ino : (1ULL << 62) + index;
+		pthread_mutex_unlock(&fs->lock);
+		e->st.st_mode = type_bits(d->a.type);
+		e->st.st_ino = (ino_t)e->ino;
+		return 1;
+	}
+	pthread_mutex_lock(&fs->lock);
+	n = fs_node_child(fs, h->dir, d->name, &d->a);
+	if (n) {
+		n->nlookup++;
+		fs_fill_entry(fs, n, e);
+		fs_node_put(fs, n);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return n ? 1 : -ENOMEM;
+}

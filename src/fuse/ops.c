@@ -1,0 +1,432 @@
+/*
+ * ops.c - libfuse low-level handlers. Each forwards to fs/ and ends in
+ * exactly one fuse_reply_* (made by fs/ through the reply table below,
+ * now or from the engine thread later).
+ */
+#define FUSE_USE_VERSION 312
+#include "azblobfs/common.h"
+#include "azblobfs/fuseops.h"
+#include "azblobfs/log.h"
+
+#include <fuse_lowlevel.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return ((struct fuse_ops_ctx *)fuse_req_userdata(req))->fs;
+}
+
+/* ---- replies (any thread) ---- */
+
+static void r_err(void *req, int err)
+{
+	fuse_reply_err(req, err);
+}
+
+static void to_fep(const struct fs_entry *e, struct fuse_entry_param *fep)
+{
+	memset(fep, 0, sizeof(*fep));
+	fep->ino = e->ino;
+	fep->generation = e->generation;
+	fep->attr = e->st;
+	fep->attr_timeout = e->attr_timeout;
+	fep->entry_timeout = e->entry_timeout;
+}
+
+static void r_entry(void *req, const struct fs_entry *e)
+{
+	struct fuse_entry_param fep;
+
+	to_fep(e, &fep);
+	fuse_reply_entry(req, &fep);
+}
+
+static void to_fi(const struct fs_open *o, struct fuse_file_info *fi)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->fh = o->fh;
+	fi->keep_cache = o->keep_cache;
+	fi->direct_io = o->direct_io;
+	fi->nonseekable = o->nonseekable;
+}
+
+static void r_create(void *req, const struct fs_entry *e, const struct fs_open *o)
+{
+	struct fuse_entry_param fep;
+	struct fuse_file_info fi;
+
+	to_fep(e, &fep);
+	to_fi(o, &fi);
+	/* If the kernel lost interest meanwhile, the handle would leak: libfuse says so. */
+	fuse_reply_create(req, &fep, &fi);
+}
+
+static void r_attr(void *req, const struct stat *st, double timeout)
+{
+	fuse_reply_attr(req, st, timeout);
+}
+
+static void r_open(void *req, const struct fs_open *o)
+{
+	struct fuse_file_info fi;
+
+	to_fi(o, &fi);
+	fuse_reply_open(req, &fi);
+}
+
+static void r_data(void *req, const struct iovec *iov, int iovcnt)
+{
+	if (!iovcnt)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_iov(req, iov, iovcnt);
+}
+
+static void r_buf(void *req, const void *p, size_t n)
+{
+	fuse_reply_buf(req, p, n);
+}
+
+static void r_xattr_size(void *req, size_t n)
+{
+	fuse_reply_xattr(req, n);
+}
+
+static void r_write(void *req, size_t n)
+{
+	fuse_reply_write(req, n);
+}
+
+static void r_readlink(void *req, const char *target)
+{
+	fuse_reply_readlink(req, target);
+}
+
+static void r_statfs(void *req, const struct statvfs *st)
+{
+	fuse_reply_statfs(req, st);
+}
+
+static void r_inval_inode(void *ctx, uint64_t ino)
+{
+	struct fuse_ops_ctx *c = ctx;
+
+	if (c->se)
+		(void)fuse_lowlevel_notify_inval_inode(c->se, ino, 0, 0);
+}
+
+void fuse_ops_replies(struct fs_replies *out, struct fuse_ops_ctx *ctx)
+{
+	memset(out, 0, sizeof(*out));
+	out->err = r_err;
+	out->entry = r_entry;
+	out->create = r_create;
+	out->attr = r_attr;
+	out->open = r_open;
+	out->data = r_data;
+	out->buf = r_buf;
+	out->xattr_size = r_xattr_size;
+	out->write = r_write;
+	out->readlink = r_readlink;
+	out->statfs = r_statfs;
+	out->inval_inode = r_inval_inode;
+	out->inval_ctx = ctx;
+}
+
+void fuse_ops_config_defaults(struct fuse_ops_config *cfg)
+{
+	cfg->max_write = 1 << 20;
+	cfg->max_readahead = 4 << 20;
+	cfg->max_background = 64;
+}
+
+/* ---- handlers ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fuse_ops_ctx *c = userdata;
+	unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
+			FUSE_CAP_READDIRPLUS | FUSE_CAP_ASYNC_DIO;
+
+	conn->want |= want & conn->capable;
+	/* Writeback caching makes partial-page writes read first; splice has no data to move. */
+	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_SPLICE_READ |
+				  FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+				  FUSE_CAP_READDIRPLUS_AUTO);
+	conn->max_write = c->cfg.max_write;
+	/* Must equal the max_read= mount option main passes to fuse_session_new(). */
+	conn->max_read = c->cfg.max_write;
+	conn->max_readahead = MIN(c->cfg.max_readahead, conn->max_readahead ? conn->max_readahead
+									    : c->cfg.max_readahead);
+	conn->max_background = c->cfg.max_background;
+	conn->congestion_threshold = c->cfg.max_background * 3 / 4;
+	conn->time_gran = 1;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_lookup(fs_of(req), req, parent, name);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_forget(fs_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct fs *fs = fs_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		fs_forget(fs, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	fs_getattr(fs_of(req), req, ino);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	fs_opendir(fs_of(req), req, ino);
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		       bool plus)
+{
+	struct fs *fs = fs_of(req);
+	size_t used = 0;
+	char *buf;
+	int rc = 0;
+
+	size = MIN(size, (size_t)(1 << 20));
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (uint64_t i = (uint64_t)off;; i++) {
+		struct fuse_entry_param fep;
+		struct fs_entry e;
+		const char *name;
+		size_t need;
+
+		rc = fs_dir_entry(fs, fi->fh, i, plus, &name, &e);
+		if (rc <= 0)
+			break;
+		if (plus) {
+			to_fep(&e, &fep);
+			need = fuse_add_direntry_plus(req, buf + used, size - used, name, &fep,
+						      (off_t)(i + 1));
+		} else {
+			need = fuse_add_direntry(req, buf + used, size - used, name, &e.st,
+						 (off_t)(i + 1));
+		}
+		if (need > size - used) {
+			/* Did not fit: give back the reference readdirplus took. */
+			if (plus && i >= 2)
+				fs_forget(fs, e.ino, 1);
+			rc = 0;
+			break;
+		}
+		used += need;
+	}
+	if (rc < 0 && !used)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_releasedir(fs_of(req), fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs_open(fs_of(req), req, ino, fi->flags);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_read(fs_of(req), req, fi->fh, (uint64_t)off, size);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_release(fs_of(req), req, fi->fh);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)ino;
+	fs_statfs(fs_of(req), req);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	fs_getxattr(fs_of(req), req, ino, name, size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	fs_listxattr(fs_of(req), req, ino, size);
+}
+
+/* ---- changes: refused until the write path (read-only for now) ---- */
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)attr;
+	(void)to_set;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	(void)ino;
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.flush = op_flush,
+	.release = op_release,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.rename = op_rename,
+	.symlink = op_symlink,
+	.link = op_link,
+	.create = op_create,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};
+
+const struct fuse_lowlevel_ops *fuse_ops_table(void)
+{
+	return &ops;
+}

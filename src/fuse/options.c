@@ -1,0 +1,359 @@
+/*
+ * options.c - command-line parsing with libfuse's fuse_opt: one table,
+ * every value checked here so that a bad one fails with one clear line.
+ */
+#define FUSE_USE_VERSION 312
+#include "azblobfs/common.h"
+#include "azblobfs/options.h"
+
+#include <fuse_lowlevel.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key {
+	K_FOREGROUND = 1,
+	K_DEBUG,
+	K_HELP,
+	K_VERSION,
+	K_RO,
+	K_RW,
+	K_KEEP,     /* for libfuse */
+	K_IGNORE,   /* for mount(8) */
+	K_STR,      /* string valued */
+	K_UINT,
+	K_DOUBLE,
+	K_OCTAL,
+};
+
+/* Where each valued option goes, found by its name. */
+struct valued {
+	const char *name;
+	enum key kind;
+	size_t off;
+	size_t set_off;   /* offset of an "is set" flag, or 0 */
+	unsigned long max;
+};
+
+#define O(field) offsetof(struct azb_opts, field)
+static const struct valued valued[] = {
+	{"account", K_STR, O(account), 0, 0},
+	{"endpoint", K_STR, O(endpoint), 0, 0},
+	{"key_file", K_STR, O(key_file), 0, 0},
+	{"sas_file", K_STR, O(sas_file), 0, 0},
+	{"connection_string_file", K_STR, O(connection_string_file), 0, 0},
+	{"log_level", K_STR, O(log_level), 0, 0},
+	{"cache_dir", K_STR, O(cache_dir), 0, 0},
+	{"uid", K_UINT, O(uid), O(uid_set), 0xfffffffe},
+	{"gid", K_UINT, O(gid), O(gid_set), 0xfffffffe},
+	{"umask", K_OCTAL, O(umask), O(umask_set), 0777},
+	{"attr_timeout", K_DOUBLE, O(attr_timeout), 0, 86400},
+	{"entry_timeout", K_DOUBLE, O(entry_timeout), 0, 86400},
+	{"negative_timeout", K_DOUBLE, O(negative_timeout), 0, 86400},
+	{"metadata_ttl", K_UINT, O(metadata_ttl), 0, 86400 * 365},
+	{"cache_mb", K_UINT, O(cache_mb), 0, 1 << 20},
+	{"mem_mb", K_UINT, O(mem_mb), 0, 1 << 20},
+	{"max_connections", K_UINT, O(max_connections), 0, 1024},
+	{"timeout", K_UINT, O(timeout), 0, 86400},
+	{"retries", K_UINT, O(retries), 0, 100},
+	{"cache_size_mb", K_UINT, O(cache_size_mb), 0, 1 << 30},
+};
+#undef O
+
+static const struct fuse_opt table[] = {
+	FUSE_OPT_KEY("-f", K_FOREGROUND),
+	FUSE_OPT_KEY("foreground", K_FOREGROUND),
+	FUSE_OPT_KEY("-d", K_DEBUG),
+	FUSE_OPT_KEY("debug", K_DEBUG),
+	FUSE_OPT_KEY("-h", K_HELP),
+	FUSE_OPT_KEY("--help", K_HELP),
+	FUSE_OPT_KEY("-V", K_VERSION),
+	FUSE_OPT_KEY("--version", K_VERSION),
+	FUSE_OPT_KEY("ro", K_RO),
+	FUSE_OPT_KEY("rw", K_RW),
+	/* libfuse's own, passed on. */
+	FUSE_OPT_KEY("allow_other", K_KEEP),
+	FUSE_OPT_KEY("allow_root", K_KEEP),
+	FUSE_OPT_KEY("default_permissions", K_KEEP),
+	FUSE_OPT_KEY("auto_unmount", K_KEEP),
+	/* mount(8)'s and fstab's, not ours. */
+	FUSE_OPT_KEY("_netdev", K_IGNORE),
+	FUSE_OPT_KEY("nofail", K_IGNORE),
+	FUSE_OPT_KEY("auto", K_IGNORE),
+	FUSE_OPT_KEY("noauto", K_IGNORE),
+	FUSE_OPT_KEY("user", K_IGNORE),
+	FUSE_OPT_KEY("nouser", K_IGNORE),
+	FUSE_OPT_KEY("users", K_IGNORE),
+	FUSE_OPT_KEY("defaults", K_IGNORE),
+	FUSE_OPT_KEY("exec", K_IGNORE),
+	FUSE_OPT_KEY("noexec", K_IGNORE),
+	FUSE_OPT_KEY("suid", K_IGNORE),
+	FUSE_OPT_KEY("nosuid", K_IGNORE),
+	FUSE_OPT_KEY("dev", K_IGNORE),
+	FUSE_OPT_KEY("nodev", K_IGNORE),
+	FUSE_OPT_KEY("atime", K_IGNORE),
+	FUSE_OPT_KEY("noatime", K_IGNORE),
+	FUSE_OPT_KEY("relatime", K_IGNORE),
+	FUSE_OPT_END,
+};
+
+struct parse_state {
+	struct azb_opts *o;
+	char *err;
+	size_t errlen;
+	int npos;
+	bool failed;
+};
+
+static int fail(struct parse_state *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int fail(struct parse_state *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->failed) {
+		va_start(ap, fmt);
+		vsnprintf(s->err, s->errlen, fmt, ap);
+		va_end(ap);
+	}
+	s->failed = true;
+	return -1;
+}
+
+static int set_valued(struct parse_state *s, const struct valued *v, const char *val)
+{
+	char *base = (char *)s->o;
+	char *end;
+
+	if (!*val && v->kind != K_STR)
+		return fail(s, "option '%s' needs a value", v->name);
+	switch (v->kind) {
+	case K_STR: {
+		char **dst = (char **)(base + v->off);
+		free(*dst);
+		*dst = strdup(val);
+		if (!*dst)
+			return fail(s, "out of memory");
+		break;
+	}
+	case K_UINT:
+	case K_OCTAL: {
+		unsigned long x = strtoul(val, &end, v->kind == K_OCTAL ? 8 : 10);
+		if (*end || end == val || *val == '-' || x > v->max)
+			return fail(s, "option '%s': invalid value '%s'", v->name, val);
+		*(unsigned *)(base + v->off) = (unsigned)x;
+		break;
+	}
+	case K_DOUBLE: {
+		double x = strtod(val, &end);
+		if (*end || end == val || !(x >= 0) || x > (double)v->max)
+			return fail(s, "option '%s': invalid value '%s'", v->name, val);
+		*(double *)(base + v->off) = x;
+		break;
+	}
+	default:
+		return fail(s, "option '%s' cannot be set", v->name);
+	}
+	if (v->set_off)
+		*(int *)(base + v->set_off) = 1;
+	return 0;
+}
+
+/* An option libfuse does not know: ours with a value, or an error. */
+static int handle_opt(struct parse_state *s, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	if (!strncmp(arg, "x-", 2) || !strncmp(arg, "comment=", 8))
+		return 0; /* x-systemd.*, x-gvfs-*, comment=: for other programs */
+	for (size_t i = 0; i < ARRAY_SIZE(valued); i++) {
+		if (strlen(valued[i].name) == nlen && !strncmp(arg, valued[i].name, nlen)) {
+			if (!eq)
+				return fail(s, "option '%s' needs a value", valued[i].name);
+			return set_valued(s, &valued[i], eq + 1);
+		}
+	}
+	/* Secrets must not be typed where ps(1) shows them; their values are not echoed. */
+	if (!strncmp(arg, "account_key=", 12) || !strncmp(arg, "sas=", 4) ||
+	    !strncmp(arg, "connection_string=", 18))
+		return fail(s,
+			    "option '%.*s' is not accepted on the command line: use key_file=, "
+			    "sas_file=, connection_string_file= or the environment",
+			    (int)nlen, arg);
+	return fail(s, "unknown option '%.*s'", (int)nlen, arg);
+}
+
+static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct parse_state *s = data;
+	struct azb_opts *o = s->o;
+
+	(void)outargs;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (s->npos == 0)
+			o->source = strdup(arg);
+		else if (s->npos == 1)
+			o->mountpoint = strdup(arg);
+		else
+			return fail(s, "unexpected argument '%s'", arg);
+		s->npos++;
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		if (arg[0] == '-')
+			return fail(s, "unknown option '%s'", arg);
+		return handle_opt(s, arg);
+	case K_FOREGROUND:
+		o->foreground = 1;
+		return 0;
+	case K_DEBUG:
+		o->debug = 1;
+		o->foreground = 1;
+		return 0;
+	case K_HELP:
+		o->help = 1;
+		return 0;
+	case K_VERSION:
+		o->version = 1;
+		return 0;
+	case K_RO:
+		o->read_only = 1;
+		return 1; /* the kernel mounts read-only too */
+	case K_RW:
+		o->read_only = 0;
+		return 0;
+	case K_KEEP:
+		return 1;
+	case K_IGNORE:
+		return 0;
+	default:
+		return fail(s, "unknown option '%s'", arg);
+	}
+}
+
+static void defaults(struct azb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->attr_timeout = 1.0;
+	o->entry_timeout = 1.0;
+	o->negative_timeout = 1.0;
+	o->metadata_ttl = 30;
+	o->cache_mb = 64;
+	o->mem_mb = 48;
+	o->timeout = 60;
+	o->retries = 5;
+	o->cache_size_mb = 10240;
+	o->umask = 022;
+}
+
+int opts_parse(int argc, char **argv, struct azb_opts *o, char *err, size_t errlen)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct parse_state s = {.o = o, .err = err, .errlen = errlen};
+	char *fsname = NULL;
+
+	defaults(o);
+	if (errlen)
+		err[0] = '\0';
+	if (fuse_opt_parse(&args, &s, table, proc) < 0 || s.failed) {
+		if (!s.failed)
+			fail(&s, "invalid command line");
+		fuse_opt_free_args(&args);
+		return -EINVAL;
+	}
+	if (!o->help && !o->version) {
+		if (!o->source || !o->mountpoint) {
+			fuse_opt_free_args(&args);
+			snprintf(err, errlen, "usage: azblobfs [-o OPTIONS] SOURCE MOUNTPOINT");
+			return -EINVAL;
+		}
+		/* Show SOURCE in mount(8) and df, as fuse.azblobfs. Commas would split options. */
+		if (strchr(o->source, ',')) {
+			fuse_opt_free_args(&args);
+			snprintf(err, errlen, "source must not contain ','");
+			return -EINVAL;
+		}
+		if (asprintf(&fsname, "-ofsname=%s,subtype=azblobfs,max_read=1048576", o->source) < 0 ||
+		    fuse_opt_insert_arg(&args, 1, fsname) < 0) {
+			free(fsname);
+			fuse_opt_free_args(&args);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		free(fsname);
+	}
+	if (o->debug && fuse_opt_add_arg(&args, "-d") < 0) {
+		fuse_opt_free_args(&args);
+		return -ENOMEM;
+	}
+	o->fuse_argc = args.argc;
+	o->fuse_argv = args.argv;
+	o->fuse_allocated = args.allocated;
+	return 0;
+}
+
+void opts_release(struct azb_opts *o)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(o->fuse_argc, o->fuse_argv);
+
+	args.allocated = o->fuse_allocated;
+	fuse_opt_free_args(&args);
+	free(o->source);
+	free(o->mountpoint);
+	free(o->account);
+	free(o->endpoint);
+	free(o->key_file);
+	free(o->sas_file);
+	free(o->connection_string_file);
+	free(o->log_level);
+	free(o->cache_dir);
+	memset(o, 0, sizeof(*o));
+}
+
+void opts_usage(const char *prog, void *out)
+{
+	FILE *f = out;
+
+	fprintf(f,
+		"usage: %s [-f] [-d] [-o OPTION[,OPTION...]] SOURCE MOUNTPOINT\n"
+		"\n"
+		"SOURCE: container | account/container[/prefix] | account/ (every container)\n"
+		"        | https://host[/container[/prefix]][?sas] | http://127.0.0.1:PORT/account[/container]\n"
+		"\n"
+		"general:\n"
+		"  -f, foreground            stay in the foreground, log to stderr (default: daemon, syslog)\n"
+		"  -d, debug                 log every request (implies -f)\n"
+		"  -h, --help                this text\n"
+		"  -V, --version             versions of azblobfs and its libraries\n"
+		"  ro | rw                   read-only or read-write mount (default: rw)\n"
+		"  log_level=LEVEL           error, warning, info, debug (default: info)\n"
+		"credentials (default: the environment, AZURE_STORAGE_CONNECTION_STRING or\n"
+		"AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN):\n"
+		"  account=NAME              storage account\n"
+		"  endpoint=URL              blob endpoint (default: https://NAME.blob.core.windows.net)\n"
+		"  key_file=PATH             file holding the account key\n"
+		"  sas_file=PATH             file holding a SAS token\n"
+		"  connection_string_file=PATH  file holding a connection string\n"
+		"ownership and permissions:\n"
+		"  uid=N, gid=N              owner of names without metadata (default: the mounting user)\n"
+		"  umask=OCTAL               permission mask for such names (default: 022)\n"
+		"  allow_other               let other users in (libfuse; needs user_allow_other)\n"
+		"  default_permissions       let the kernel check permissions\n"
+		"caching:\n"
+		"  attr_timeout=SECS         kernel attribute cache (default: 1)\n"
+		"  entry_timeout=SECS        kernel name cache (default: 1)\n"
+		"  negative_timeout=SECS     kernel cache of absent names (default: 1)\n"
+		"  metadata_ttl=SECS         listings, attributes and absent names (default: 30)\n"
+		"  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
+		"data:\n"
+		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 48)\n"
+		"  cache_dir=PATH            staging area for writes (default: $TMPDIR)\n"
+		"  cache_size_mb=N           staging area bound in MiB (default: 10240)\n"
+		"network:\n"
+		"  max_connections=N         connections to the service (default: max(16, 4 x CPUs))\n"
+		"  timeout=SECS              deadline of one request, retries included (default: 60)\n"
+		"  retries=N                 retries of a failed request (default: 5)\n",
+		prog);
+}
