@@ -1,0 +1,209 @@
+#!/bin/bash
+# scripts/test.sh - everything CI checks, in one command (README command 2):
+#
+#   1. scripts/deps.sh (Debian packages, Azurite and the SDK from npm)
+#   2. build/       meson -Dwerror=true, debugoptimized; unit tests
+#   3. build-asan/  -Db_sanitize=address,undefined; unit tests with CK_FORK=no,
+#                   LeakSanitizer on (when it works here), UBSan halting
+#   4. the integration harness self-test, then the integration tests
+#      (tests/integration/run.sh) against build/azblobfs on Azurite
+#
+# Unit test binaries end with "checks: run=N passed=P failed=F"
+# (tests/check_main.h); those are summed from meson's test logs, and a
+# binary that fails without that line (crash, sanitizer report, timeout)
+# counts as one more failure. A build that fails counts as one failure.
+# The last line printed is "N passed, N failed" (", N skipped" when some
+# were); the exit status is non-zero on any failure.
+#
+# Environment: SKIP_DEPS=1 skips step 1; SKIP_ASAN=1 skips step 3;
+# SKIP_INTEGRATION=1 skips step 4; arguments are passed to run.sh (a subset
+# of integration tests).
+set -uo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO_ROOT" || exit 1
+JOBS=$(nproc 2>/dev/null || echo 2)
+PASS=0
+FAIL=0
+SKIP=0
+T0=$SECONDS
+
+say() { echo "test.sh: $*"; }
+failure() {
+	FAIL=$((FAIL + 1))
+	say "FAILED: $*"
+}
+finish() {
+	say "done in $((SECONDS - T0)) s"
+	if ((SKIP > 0)); then
+		echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	else
+		echo "$PASS passed, $FAIL failed"
+	fi
+	((FAIL == 0))
+	exit $?
+}
+
+# setup_tree DIR ARGS...: configure DIR (new, or reconfigured with ARGS).
+setup_tree() {
+	local dir=$1 log
+	shift
+	log=$(mktemp)
+	if [[ -f $dir/meson-private/coredata.dat ]]; then
+		meson configure "$dir" "$@" >"$log" 2>&1 ||
+			meson setup --wipe "$dir" "$@" >"$log" 2>&1
+	else
+		meson setup "$dir" "$@" >"$log" 2>&1
+	fi
+	local rc=$?
+	((rc == 0)) || { tail -n 40 "$log"; }
+	rm -f "$log"
+	return "$rc"
+}
+
+# build_tree DIR: ninja, output shown only on failure.
+build_tree() {
+	local log=$1/test-sh-build.log
+	if ninja -C "$1" >"$log" 2>&1; then
+		grep -E 'warning:' "$log" | head -n 20
+		return 0
+	fi
+	grep -E 'error|warning|FAILED' "$log" | head -n 60
+	echo "(full log: $log)"
+	return 1
+}
+
+# unit_tests DIR LABEL: run meson test, then add up the checks lines.
+unit_tests() {
+	local dir=$1 label=$2 json=$1/meson-logs/testlog.json counts p f s extra
+	shift 2
+	rm -f "$json"
+	meson test -C "$dir" --print-errorlogs --num-processes "$JOBS" "$@" >"$dir/test-sh-unit.log" 2>&1
+	grep -vE '^(ninja: |\[[0-9]+/[0-9]+\] )' "$dir/test-sh-unit.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Skipped|Timeout|Expected|Unexpected):|ERROR|Summary|No tests' | tail -n 40
+	if [[ ! -s $json ]]; then
+		if grep -q 'No tests defined' "$dir/test-sh-unit.log"; then
+			say "$label: no unit tests defined"
+			return 0
+		fi
+		tail -n 30 "$dir/test-sh-unit.log"
+		failure "$label: meson test produced no test log"
+		return 1
+	fi
+	# One line per test binary: "passed failed skipped note".
+	# shellcheck disable=SC2016 # JavaScript, not shell
+	counts=$(node -e '
+const fs = require("fs");
+for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
+	if (!line.trim()) continue;
+	const t = JSON.parse(line);
+	const out = (t.stdout || "") + "\n" + (t.stderr || "");
+	const m = [...out.matchAll(/^checks: run=(\d+) passed=(\d+) failed=(\d+)\s*$/gm)].pop();
+	let p = 0, f = 0, s = 0, note = "";
+	if (t.result === "SKIP") { s = 1; note = "skipped"; }
+	else if (m) {
+		p = +m[2]; f = +m[3];
+		if (t.result !== "OK" && f === 0) { f = 1; note = `exited ${t.returncode} (${t.result}) after its checks passed`; }
+	} else if (t.result === "OK") {
+		f = 1; note = "printed no checks line";
+	} else {
+		f = 1; note = `${t.result}, exit ${t.returncode}, no checks line (crash?)`;
+	}
+	console.log(`${p} ${f} ${s} ${t.name} ${note}`);
+}' "$json") || { failure "$label: cannot read $json"; return 1; }
+	while read -r p f s name extra; do
+		[[ -n ${name:-} ]] || continue
+		PASS=$((PASS + p))
+		FAIL=$((FAIL + f))
+		SKIP=$((SKIP + s))
+		[[ -n $extra ]] && say "$label: $name: $extra"
+	done <<<"$counts"
+	return 0
+}
+
+# LeakSanitizer needs ptrace-free execution; probe it once.
+lsan_works() {
+	local d rc
+	d=$(mktemp -d)
+	printf '#include <stdlib.h>\nint main(void){ void *volatile p = malloc(33); p = 0; return 0; }\n' >"$d/l.c"
+	if ! cc -fsanitize=address -g "$d/l.c" -o "$d/l" 2>/dev/null; then
+		rm -rf "$d"
+		return 1
+	fi
+	ASAN_OPTIONS=detect_leaks=1 "$d/l" >"$d/out" 2>&1
+	rc=$?
+	# Working LSan reports the leak; a broken one prints a fatal error.
+	((rc != 0)) && grep -q 'detected memory leaks' "$d/out"
+	rc=$?
+	rm -rf "$d"
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- 1. deps
+if [[ ${SKIP_DEPS:-0} != 1 ]]; then
+	scripts/deps.sh || { failure "scripts/deps.sh"; finish; }
+fi
+
+# ---------------------------------------------------------------- 2. build
+build_ok=0
+say "build/: meson -Dwerror=true -Dbuildtype=debugoptimized"
+if setup_tree build -Dwerror=true -Dbuildtype=debugoptimized && build_tree build; then
+	build_ok=1
+	unit_tests build "unit (build)"
+else
+	failure "build/ does not build"
+fi
+
+# ---------------------------------------------------------------- 3. sanitizers
+if [[ ${SKIP_ASAN:-0} != 1 ]]; then
+	say "build-asan/: -Db_sanitize=address,undefined"
+	# -Werror stays with build/: sanitizer instrumentation makes gcc emit
+	# false maybe-uninitialized warnings.
+	if setup_tree build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Dwerror=false &&
+		build_tree build-asan; then
+		leaks=0
+		if lsan_works; then leaks=1; else say "LeakSanitizer does not work here; leak checks off"; fi
+		CK_FORK=no \
+			ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
+			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+			unit_tests build-asan "unit (asan)" --timeout-multiplier 3
+	else
+		failure "build-asan/ does not build"
+	fi
+fi
+
+# ---------------------------------------------------------------- 4. integration
+if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
+	say "integration harness self-test"
+	out=$(mktemp)
+	tests/integration/selftest.sh >"$out" 2>&1
+	grep -E '^not ok|^#' "$out" | head -n 60
+	line=$(tail -n 1 "$out")
+	if [[ $line =~ ^harness:\ passed=([0-9]+)\ failed=([0-9]+)$ ]]; then
+		PASS=$((PASS + BASH_REMATCH[1]))
+		FAIL=$((FAIL + BASH_REMATCH[2]))
+		echo "$line"
+	else
+		tail -n 20 "$out"
+		failure "tests/integration/selftest.sh ended without its summary"
+	fi
+	rm -f "$out"
+
+	if ((build_ok)); then
+		say "integration tests against build/azblobfs"
+		out=$(mktemp)
+		AZBLOBFS=$REPO_ROOT/build/azblobfs tests/integration/run.sh "$@" | tee "$out"
+		line=$(tail -n 1 "$out")
+		if [[ $line =~ ^integration:\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)$ ]]; then
+			PASS=$((PASS + BASH_REMATCH[1]))
+			FAIL=$((FAIL + BASH_REMATCH[2]))
+			SKIP=$((SKIP + BASH_REMATCH[3]))
+		else
+			failure "tests/integration/run.sh ended without its summary"
+		fi
+		rm -f "$out"
+	else
+		say "integration tests not run: build/ failed"
+	fi
+fi
+
+finish
