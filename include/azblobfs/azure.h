@@ -6,7 +6,8 @@
  * code that includes OpenSSL and libxml2 headers.
  *
  * Threads: every function is reentrant. A struct az_client is read-only
- * after az_client_init() and may be shared by all threads.
+ * after az_client_init() and may be shared by all threads. libxml2 is
+ * initialised once, on first use, under pthread_once().
  *
  * Secrets: the account key and SAS tokens live only in struct az_creds and
  * in the Authorization header / URL query of a request. No function here
@@ -98,10 +99,12 @@ int az_creds_set_sas(struct az_creds *c, const char *sas);
  * AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_ACCOUNT,
  * AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_BLOB_ENDPOINT
  * (the connection string wins over the single variables). Credentials
- * travel as a unit: a key or SAS from the environment is taken only when
- * @c has neither, and key, SAS and endpoint only when the environment's
- * account is unknown or equals c->account. Empty variables count as unset.
- * Returns 0 or -EINVAL (bad connection string / key / account name).
+ * travel as a unit: the environment offers one credential (the connection
+ * string's, else AZURE_STORAGE_KEY, else AZURE_STORAGE_SAS_TOKEN), taken
+ * only when @c has neither a key nor a SAS; key, SAS and endpoint are
+ * taken only when the environment's account is unknown or equals
+ * c->account. Empty variables count as unset. Returns 0 or -EINVAL (bad
+ * connection string / key / account name; the message names the variable).
  */
 int az_creds_from_env(struct az_creds *c, struct az_error *err);
 
