@@ -10,7 +10,8 @@
 # The API version check stays on too: a client must send an x-ms-version this
 # Azurite release knows (3.35.0: up to 2025-11-05).
 #
-# State (PID file and access log, one line per request) lives in
+# State (PID file and access log, one line per request, appended across
+# restarts) lives in
 # $AZURITE_STATE_DIR (default <repo>/.azurite): azurite-PORT.pid and
 # azurite-PORT.log. Only the PID recorded at start is ever signalled, and only
 # after checking that it still is an azurite-blob process.
@@ -74,7 +75,7 @@ start() {
 		args+=(--inMemoryPersistence)
 	fi
 	# setsid: Azurite must not receive the terminal's Ctrl-C meant for a test.
-	setsid "$BIN" "${args[@]}" >"$log" 2>&1 </dev/null &
+	setsid "$BIN" "${args[@]}" >>"$log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$pidfile"
 	for ((i = 0; i < START_TIMEOUT * 10; i++)); do

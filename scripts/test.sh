@@ -75,9 +75,9 @@ build_tree() {
 
 # unit_tests DIR LABEL: run meson test, then add up the checks lines.
 unit_tests() {
-	local dir=$1 label=$2 json=$1/meson-logs/testlog.json counts p f s extra
+	local dir=$1 label=$2 json=$1/meson-logs/testlog.json counts p f s name extra
 	shift 2
-	rm -f "$json"
+	rm -f "$json" "$dir/test-sh-failures.txt"
 	meson test -C "$dir" --print-errorlogs --num-processes "$JOBS" "$@" >"$dir/test-sh-unit.log" 2>&1
 	grep -vE '^(ninja: |\[[0-9]+/[0-9]+\] )' "$dir/test-sh-unit.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Skipped|Timeout|Expected|Unexpected):|ERROR|Summary|No tests' | tail -n 40
 	if [[ ! -s $json ]]; then
@@ -108,15 +108,28 @@ for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
 	} else {
 		f = 1; note = `${t.result}, exit ${t.returncode}, no checks line (crash?)`;
 	}
-	console.log(`${p} ${f} ${s} ${t.name} ${note}`);
-}' "$json") || { failure "$label: cannot read $json"; return 1; }
-	while read -r p f s name extra; do
+	console.log([p, f, s, t.name, note].join("\t"));
+	if (f > 0) {
+		const tail = out.split("\n").filter((l) => l.trim()).slice(-40).map((l) => "    " + l.slice(0, 300));
+		fs.appendFileSync(process.argv[2], `  ${t.name} (${t.result}, exit ${t.returncode}):\n${tail.join("\n")}\n`);
+	}
+}' "$json" "$dir/test-sh-failures.txt") || { failure "$label: cannot read $json"; return 1; }
+	local sp=0 sf=0 ss=0
+	while IFS=$'\t' read -r p f s name extra; do
 		[[ -n ${name:-} ]] || continue
-		PASS=$((PASS + p))
-		FAIL=$((FAIL + f))
-		SKIP=$((SKIP + s))
+		sp=$((sp + p))
+		sf=$((sf + f))
+		ss=$((ss + s))
 		[[ -n $extra ]] && say "$label: $name: $extra"
 	done <<<"$counts"
+	PASS=$((PASS + sp))
+	FAIL=$((FAIL + sf))
+	SKIP=$((SKIP + ss))
+	if [[ -s $dir/test-sh-failures.txt ]]; then
+		say "$label: output of the failing unit tests (last lines):"
+		cat "$dir/test-sh-failures.txt"
+	fi
+	say "$label: checks passed=$sp failed=$sf skipped=$ss"
 	return 0
 }
 

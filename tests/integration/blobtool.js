@@ -65,7 +65,7 @@ function service() {
 	const cs = process.env.AZURE_STORAGE_CONNECTION_STRING;
 	if (!cs) throw new Error('AZURE_STORAGE_CONNECTION_STRING is not set');
 	const svc = sdk.BlobServiceClient.fromConnectionString(cs, {
-		retryOptions: { maxTries: 3, tryTimeoutInMs: 120000 },
+		retryOptions: { maxTries: 3, tryTimeoutInMs: 120000, retryDelayInMs: 500, maxRetryDelayInMs: 2000 },
 	});
 	// Every client derived from svc shares this pipeline.
 	svc.storageClientContext.pipeline.addPolicy({

@@ -22,6 +22,10 @@
 #   MOUNT_TIMEOUT        seconds to wait for a mount to go live (default 20)
 #   UNMOUNT_TIMEOUT      seconds to wait for the daemon to exit (default 20)
 #   KEEP_CONTAINERS=1    do not delete the test's containers at exit
+#   PRIVATE_AZURITE=1    (set before sourcing) ignore AZURITE_PORT and run a
+#                        private Azurite for this test, with its data on disk
+#                        so azurite_stop/azurite_start can take the service
+#                        away and bring it back (failure tests)
 #
 # What it sets and exports for the test:
 #   REPO_ROOT IT_DIR TEST_NAME TEST_DIR (work dir, kept after the test: logs)
@@ -72,6 +76,8 @@ declare -A MOUNT_PID=()     # mountpoint -> PID of its foreground daemon
 declare -A MOUNTS_USED=()   # every mountpoint mount_fs/mount_fs_daemon used
 OWN_PIDS=()                 # every background process this test started
 LIB_AZURITE_PORT=""         # set when lib.sh started its own Azurite
+LAST_MOUNT_OPTS=""
+LAST_MOUNT_SRC=""
 _CLEANED=0
 
 # ---------------------------------------------------------------- output
@@ -348,6 +354,36 @@ if (r !== undefined) {
 console.log(n);' "$1" "$2"
 }
 
+# stats_delta OP BEFORE AFTER: how many requests of OP (or "total" for
+# total_requests) were made between two stats_json snapshots.
+stats_delta() {
+	local a b
+	if [[ $1 == total ]]; then
+		a=$(json_get total_requests "$2") && b=$(json_get total_requests "$3") || return 1
+	else
+		a=$(stats_ops "$2" "$1") && b=$(stats_ops "$3" "$1") || return 1
+	fi
+	echo $((b - a))
+}
+
+# requests_during OP CMD [ARGS...]: run CMD (output discarded) and print how
+# many requests of OP ("total" for all) the mount at $MNT made meanwhile.
+# Fails if CMD or reading the stats fails.
+requests_during() {
+	local op=$1 s1 s2
+	shift
+	s1=$(stats_json "$MNT") || return 1
+	"$@" >/dev/null 2>&1 || return 1
+	s2=$(stats_json "$MNT") || return 1
+	stats_delta "$op" "$s1" "$s2"
+}
+
+# vmhwm_kib [PID]: peak resident memory (VmHWM, KiB) of PID (default the
+# current foreground daemon).
+vmhwm_kib() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/${1:-$DAEMON_PID}/status"
+}
+
 # wait_until SECONDS CMD [ARGS...]: poll CMD every 0.1 s until it succeeds;
 # fails after SECONDS.
 wait_until() {
@@ -448,6 +484,8 @@ mount_fs() {
 	2) opts=$1 src=$2 ;;
 	*) diag "usage: mount_fs [OPTS] [SOURCE]"; return 2 ;;
 	esac
+	LAST_MOUNT_OPTS=$opts
+	LAST_MOUNT_SRC=$src
 	opts=$(_join_opts "$opts" "$AZBLOBFS_EXTRA_OPTS")
 	mkdir -p -- "$MNT"
 	if in_mountinfo "$MNT"; then
@@ -482,6 +520,13 @@ mount_fs() {
 	diag_file "$DAEMON_LOG" 10
 	_stop_pid "$pid"
 	return 1
+}
+
+# remount_fs: unmount (one check) and mount again with the same options and
+# source as the last mount_fs, e.g. to see what a fresh mount shows.
+remount_fs() {
+	unmount_fs
+	mount_fs "$LAST_MOUNT_OPTS" "$LAST_MOUNT_SRC"
 }
 
 # mount_fs_daemon [OPTS] [SOURCE]: run "$AZBLOBFS [-o OPTS] SOURCE $MNT"
@@ -604,6 +649,17 @@ _stop_pid() {
 	return 0
 }
 
+# azurite_stop / azurite_start: take this test's private Azurite away and
+# bring it back on the same port with the same data (PRIVATE_AZURITE=1 only).
+azurite_stop() {
+	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_stop needs PRIVATE_AZURITE=1"; return 1; }
+	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" stop "$LIB_AZURITE_PORT" >&2
+}
+azurite_start() {
+	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_start needs PRIVATE_AZURITE=1"; return 1; }
+	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" start "$LIB_AZURITE_PORT" "$TEST_DIR/azurite-data" >&2
+}
+
 # ---------------------------------------------------------------- setup/cleanup
 
 _cleanup() {
@@ -652,11 +708,12 @@ _setup() {
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 
-	if [[ -z ${AZURITE_PORT:-} ]]; then
-		local i
+	if [[ ${PRIVATE_AZURITE:-0} == 1 || -z ${AZURITE_PORT:-} ]]; then
+		local i data=()
+		[[ ${PRIVATE_AZURITE:-0} == 1 ]] && data=("$TEST_DIR/azurite-data")
 		for ((i = 0; i < 5; i++)); do
 			AZURITE_PORT=$(free_port) || break
-			if AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" start "$AZURITE_PORT" >&2; then
+			if AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" start "$AZURITE_PORT" "${data[@]}" >&2; then
 				LIB_AZURITE_PORT=$AZURITE_PORT
 				AZURITE_LOG=$TEST_DIR/azurite/azurite-$AZURITE_PORT.log
 				break

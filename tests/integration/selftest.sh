@@ -35,13 +35,14 @@ declare -A want=(
 	[st_skipall]="SKIP 0 0 1"
 	[st_bail]="FAIL 0 1 0"
 	[st_blobtool]="PASS 6 0 0"
+	[st_private]="PASS 4 0 0"
 )
 
 out=$WORK/run-all.out
 INTEG_WORK=$WORK INTEG_TIMEOUT=60 "$IT_DIR/run.sh" "$IT_DIR"/selftest/st_*.sh >"$out" 2>&1
 rc=$?
 expect_eq "run.sh exits 1 when a test fails" 1 "$rc"
-expect_eq "run.sh totals" "integration: passed=16 failed=7 skipped=2" "$(tail -n 1 "$out")"
+expect_eq "run.sh totals" "integration: passed=20 failed=7 skipped=2" "$(tail -n 1 "$out")"
 for name in $(printf '%s\n' "${!want[@]}" | sort); do
 	line=$(grep -E "^(PASS|FAIL|SKIP) +$name " "$out" | head -n 1)
 	got="missing"

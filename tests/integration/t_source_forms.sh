@@ -15,10 +15,12 @@ ROOT=$(printf '%s\n' pre pre.txt prefix top.txt)
 PRE=$(printf '%s\n' a.txt sub)
 URL=http://127.0.0.1:$AZURITE_PORT/$AZ_ACCOUNT/$C
 SAS=$(blobtool sas "$C" --perm rl --minutes 60) || bail "make a container SAS through the SDK"
-SIG=$(sed -n 's/.*[?&]\{0,1\}sig=\([^&]*\).*/\1/p' <<<"$SAS")
-# The signature's leading base64 run: the same whether logged encoded or not.
-SIG=${SIG%%[^A-Za-z0-9]*}
-((${#SIG} >= 8)) || bail "find the signature in the SAS"
+# The longest alphanumeric run of the decoded signature: present whether the
+# signature were logged URL-encoded or not.
+SIG=$(node -e '
+const sig = new URLSearchParams(process.argv[1]).get("sig") || "";
+console.log((sig.match(/[A-Za-z0-9]+/g) || []).sort((a, b) => b.length - a.length)[0] || "");' "$SAS")
+((${#SIG} >= 8)) || bail "find the signature in the SAS" "SAS: $SAS"
 CS=$AZURE_STORAGE_CONNECTION_STRING
 
 # form LABEL SOURCE KIND: mount SOURCE, check the listing (KIND root: the
