@@ -41,12 +41,13 @@ enum cache_flags {
 	CACHE_F_MTIME = 1 << 5,    /* mtime came from metadata */
 	CACHE_F_CONTAINER = 1 << 6, /* a container of a whole-account mount */
 	CACHE_F_PREFIX = 1 << 7,   /* the name is (also) a blob-name prefix */
+	CACHE_F_XMETA = 1 << 8,    /* metadata beyond the POSIX keys (user xattrs, others') */
 };
 
 /* What the service told us about one name. */
 struct cache_attr {
 	uint8_t type;               /* enum cache_type */
-	uint8_t flags;              /* enum cache_flags */
+	uint16_t flags;             /* enum cache_flags */
 	uint32_t mode;              /* permission bits when CACHE_F_MODE */
 	uint32_t uid, gid;          /* when CACHE_F_UID / CACHE_F_GID */
 	uint64_t size;
@@ -54,6 +55,17 @@ struct cache_attr {
 	struct timespec ctime;
 	char etag[CACHE_ETAG_MAX];  /* "" for virtual folders */
 };
+
+/* Copy an ETag that fits, else store "" (an ETag too long to keep is as good as none). */
+static inline void cache_etag_copy(char dst[CACHE_ETAG_MAX], const char *src)
+{
+	size_t n = __builtin_strlen(src);
+
+	if (n < CACHE_ETAG_MAX)
+		__builtin_memcpy(dst, src, n + 1);
+	else
+		dst[0] = '\0';
+}
 
 struct cache_dirent {
 	const char *name;           /* points into the listing's arena */

@@ -68,6 +68,9 @@ uint64_t eng_budget_used(struct eng *e);
 void eng_item_to_attr(const struct az_item *it, struct cache_attr *out);
 void eng_props_to_attr(const struct az_props *p, struct cache_attr *out);
 
+/* True for the metadata keys eng_item_to_attr() interprets (mode, uid, ...). */
+bool eng_meta_is_own(const char *name);
+
 /* ---- listings and probes ---- */
 
 /* l is a new reference for the callee (NULL on error). */
@@ -91,6 +94,16 @@ typedef void (*eng_probe_cb)(void *arg, int err, const struct cache_attr *a);
  */
 int eng_probe(struct eng *e, const char *container, const char *prefix, const char *name,
 	      eng_probe_cb cb, void *arg) WARN_UNUSED;
+
+/* names: full blob names, owned by the callee (free each and the array). */
+typedef void (*eng_names_cb)(void *arg, int err, char **names, size_t n);
+
+/*
+ * Every blob name under @prefix (no delimiter: the whole subtree), at most
+ * @max, plus @extra (a folder's marker blob) when not NULL.
+ */
+int eng_list_flat(struct eng *e, const char *container, const char *prefix, const char *extra,
+		  size_t max, eng_names_cb cb, void *arg) WARN_UNUSED;
 
 /* ---- reads ---- */
 
@@ -121,5 +134,117 @@ struct eng_reader_stats {
 	bool random;          /* random mode */
 };
 void eng_reader_stats(struct eng_reader *r, struct eng_reader_stats *out);
+
+/* ---- writes ---- */
+
+typedef void (*eng_done_cb)(void *arg, int err);
+
+/*
+ * The staging area: a directory for the local copies of files written
+ * out of order, bounded in bytes. Shared by all writers; thread-safe.
+ */
+struct eng_staging;
+int eng_staging_new(const char *dir, uint64_t max_bytes, struct eng_staging **out) WARN_UNUSED;
+void eng_staging_free(struct eng_staging *s);
+uint64_t eng_staging_used(const struct eng_staging *s);
+const char *eng_staging_dir(const struct eng_staging *s);
+
+/* What the blob was when writing began. */
+struct eng_wbase {
+	bool exists;
+	uint64_t size;
+	char etag[AZ_ETAG_MAX];
+};
+
+struct eng_commit_opts {
+	const char *content_type;         /* NULL: from the name's extension */
+	const struct az_meta_list *meta;  /* the blob's metadata after the commit */
+};
+
+struct eng_commit_result {
+	uint64_t size;
+	char etag[AZ_ETAG_MAX];
+	struct timespec mtime;            /* the service's Last-Modified */
+};
+
+typedef void (*eng_commit_cb)(void *arg, int err, const struct eng_commit_result *res);
+
+/*
+ * The pending content of one blob. With @empty (a new file, or O_TRUNC)
+ * the content starts empty and writes that only append stream out as
+ * blocks while the application writes; anything else (a write elsewhere,
+ * a read of data already sent, a truncation) moves the content to a
+ * staging file, which starts as @base and fetches its bytes on demand.
+ *
+ * Operations on one writer take effect in the order they are called;
+ * each calls its callback exactly once (maybe before returning; on the
+ * engine thread when it needs the network). @buf of a write is copied
+ * before eng_writer_write() returns.
+ */
+struct eng_writer;
+int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container,
+		   const char *blob, const struct eng_wbase *base, bool empty,
+		   struct eng_writer **out) WARN_UNUSED;
+void eng_writer_write(struct eng_writer *w, const void *buf, size_t len, uint64_t off,
+		      eng_done_cb cb, void *arg);
+void eng_writer_read(struct eng_writer *w, uint64_t off, size_t len, eng_read_cb cb, void *arg);
+void eng_writer_truncate(struct eng_writer *w, uint64_t size, eng_done_cb cb, void *arg);
+
+/*
+ * Make the service's blob equal the pending content. Returns through @cb
+ * only once the commit succeeded (res set) or failed after retries (the
+ * content then stays in the staging area, and the failure is logged with
+ * where it was kept). Nothing to do (clean) answers at once with res set.
+ */
+void eng_writer_commit(struct eng_writer *w, const struct eng_commit_opts *o, eng_commit_cb cb,
+		       void *arg);
+
+uint64_t eng_writer_size(struct eng_writer *w);
+bool eng_writer_dirty(struct eng_writer *w);
+
+/* ---- namespace operations (one request each, unless said) ---- */
+
+typedef void (*eng_props_cb)(void *arg, int err, const struct az_props *p);
+typedef void (*eng_data_cb)(void *arg, int err, const char *data, size_t len);
+
+int eng_get_props(struct eng *e, const char *container, const char *blob, eng_props_cb cb,
+		  void *arg) WARN_UNUSED;
+/* Put Blob of @len bytes (copied) with Content-MD5. */
+int eng_put_small(struct eng *e, const char *container, const char *blob, const void *data,
+		  size_t len, const struct az_write_opts *o, eng_commit_cb cb, void *arg) WARN_UNUSED;
+int eng_delete(struct eng *e, const char *container, const char *blob, const char *if_match,
+	       eng_done_cb cb, void *arg) WARN_UNUSED;
+int eng_set_meta(struct eng *e, const char *container, const char *blob,
+		 const struct az_meta_list *m, const char *if_match, eng_commit_cb cb,
+		 void *arg) WARN_UNUSED;
+/* The first @max bytes of a blob (a symlink's target). */
+int eng_get_small(struct eng *e, const char *container, const char *blob, size_t max,
+		  eng_data_cb cb, void *arg) WARN_UNUSED;
+/*
+ * Server-side Copy Blob within the container, waiting out a pending copy.
+ * @no_replace: fail with -EEXIST (or -ESTALE) if @dst exists.
+ */
+int eng_copy(struct eng *e, const char *container, const char *src, const char *dst,
+	     bool no_replace, eng_done_cb cb, void *arg) WARN_UNUSED;
+/*
+ * Rename a folder: copy every blob under @src_prefix (and @src_marker, the
+ * folder's marker blob, if not NULL) to @dst_prefix, TREE_PARALLEL at a
+ * time; only when every copy succeeded delete the originals. A failed copy
+ * removes the copies made and fails with its error; a failed delete leaves
+ * both names and fails with -EIO. No blob is ever lost.
+ */
+int eng_rename_tree(struct eng *e, const char *container, const char *src_prefix,
+		    const char *dst_prefix, const char *src_marker, eng_done_cb cb,
+		    void *arg) WARN_UNUSED;
+
+/* Point later commits at another blob name (a rename of an open file). */
+int eng_writer_rename(struct eng_writer *w, const char *container, const char *blob);
+
+/*
+ * Drop the writer once nothing is pending. With @discard (the file was
+ * deleted) its staging file goes too; otherwise pending changes that were
+ * never committed are kept in the staging area and logged.
+ */
+void eng_writer_free(struct eng_writer *w, bool discard);
 
 #endif

@@ -62,6 +62,24 @@ struct fs_replies {
 	void *inval_ctx;
 };
 
+/* Who asks: owner of new names. */
+struct fs_caller {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* What fs_setattr() changes (the FUSE layer translates FUSE_SET_ATTR_*). */
+enum fs_set {
+	FS_SET_MODE = 1 << 0,
+	FS_SET_UID = 1 << 1,
+	FS_SET_GID = 1 << 2,
+	FS_SET_SIZE = 1 << 3,
+	FS_SET_ATIME = 1 << 4,
+	FS_SET_MTIME = 1 << 5,
+	FS_SET_ATIME_NOW = 1 << 6,
+	FS_SET_MTIME_NOW = 1 << 7,
+};
+
 struct fs_config {
 	bool read_only;
 	uid_t uid;
@@ -87,6 +105,8 @@ struct fs;
 int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct eng *eng,
 	   struct cache *cache, const char *container, const char *prefix, struct fs **out)
 	WARN_UNUSED;
+/* The directory that holds staging files (from cfg->cache_dir). */
+const char *fs_staging_dir(const struct fs *fs);
 void fs_free(struct fs *fs);
 
 /* ---- operations (any FUSE worker thread) ---- */
@@ -95,10 +115,45 @@ void fs_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
 void fs_getattr(struct fs *fs, void *req, uint64_t ino);
 void fs_opendir(struct fs *fs, void *req, uint64_t ino);
 void fs_releasedir(struct fs *fs, uint64_t fh);
+/* O_TRUNC arrives here (FUSE_CAP_ATOMIC_O_TRUNC). */
 void fs_open(struct fs *fs, void *req, uint64_t ino, int flags);
 void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size);
 void fs_release(struct fs *fs, void *req, uint64_t fh);
 void fs_statfs(struct fs *fs, void *req);
+
+/* ---- changes (EROFS on a read-only mount) ---- */
+void fs_create(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
+	       int flags, const struct fs_caller *c);
+void fs_write(struct fs *fs, void *req, uint64_t fh, const void *buf, size_t size, uint64_t off);
+/* flush (each close) and fsync answer once the content is committed, or with EIO. */
+void fs_flush(struct fs *fs, void *req, uint64_t fh);
+void fs_fsync(struct fs *fs, void *req, uint64_t fh);
+void fs_setattr(struct fs *fs, void *req, uint64_t ino, const struct stat *st, unsigned to_set,
+		const struct fs_caller *c);
+void fs_unlink(struct fs *fs, void *req, uint64_t parent, const char *name);
+void fs_mkdir(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
+	      const struct fs_caller *c);
+void fs_rmdir(struct fs *fs, void *req, uint64_t parent, const char *name);
+/* flags: RENAME_NOREPLACE honoured, RENAME_EXCHANGE refused (EINVAL). */
+void fs_rename(struct fs *fs, void *req, uint64_t parent, const char *name, uint64_t newparent,
+	       const char *newname, unsigned flags);
+void fs_symlink(struct fs *fs, void *req, const char *target, uint64_t parent, const char *name,
+		const struct fs_caller *c);
+void fs_readlink(struct fs *fs, void *req, uint64_t ino);
+/* Hard links and device nodes do not exist on blobs: EPERM. */
+void fs_link(struct fs *fs, void *req, uint64_t ino, uint64_t newparent, const char *newname);
+void fs_mknod(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
+	      const struct fs_caller *c);
+/* user.* attributes live in blob metadata; other namespaces: ENOTSUP. */
+void fs_setxattr(struct fs *fs, void *req, uint64_t ino, const char *name, const char *value,
+		 size_t size, int flags);
+void fs_removexattr(struct fs *fs, void *req, uint64_t ino, const char *name);
+
+/*
+ * Commit every pending change (shutdown). Calls @cb once all commits
+ * finished; @cb's err is the first failure.
+ */
+void fs_sync_all(struct fs *fs, void (*cb)(void *arg, int err), void *arg);
 void fs_getxattr(struct fs *fs, void *req, uint64_t ino, const char *name, size_t size);
 void fs_listxattr(struct fs *fs, void *req, uint64_t ino, size_t size);
 

@@ -32,7 +32,7 @@
 #include "list.h"
 
 #define NET_OP_MAX 24        /* operation slots for the counters */
-#define NET_MAX_HDRS 24      /* request header lines */
+#define NET_MAX_HDRS 64      /* request header lines (metadata travels as headers) */
 #define NET_MAX_RESP_HDRS 64 /* response header lines kept */
 #define NET_RESP_HDR_MAX 4096 /* longest response header line kept */
 

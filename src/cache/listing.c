@@ -78,7 +78,7 @@ static int by_name(const void *a, const void *b)
 static void merge(struct cache_dirent *keep, const struct cache_dirent *other)
 {
 	struct cache_attr a = keep->a, b = other->a;
-	uint8_t flags = a.flags | b.flags;
+	uint16_t flags = a.flags | b.flags;
 
 	if (b.type == CACHE_T_DIR && (a.type != CACHE_T_DIR || (b.flags & CACHE_F_MARKER)))
 		a = b;

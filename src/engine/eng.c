@@ -105,6 +105,18 @@ static bool meta_true(const struct az_meta_list *m, const char *name)
 	return v && !strcasecmp(v, "true");
 }
 
+/* The metadata keys this filesystem interprets; anything else is "extra". */
+static const char *const own_keys[] = {"mode", "uid", "gid", "mtime", "hdi_isfolder",
+				       "is_symlink"};
+
+bool eng_meta_is_own(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(own_keys); i++)
+		if (!strcasecmp(name, own_keys[i]))
+			return true;
+	return false;
+}
+
 /* Apply the POSIX metadata this filesystem (and rclone, for mtime) writes. */
 static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 {
@@ -138,17 +150,9 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 	v = az_meta_get(m, "mtime");
 	if (v && !util_parse_iso8601(v, &a->mtime))
 		a->flags |= CACHE_F_MTIME;
-}
-
-static void set_etag(struct cache_attr *a, const char *etag)
-{
-	size_t n = strlen(etag);
-
-	/* An ETag too long to keep is as good as none: reads then skip If-Match. */
-	if (n < sizeof(a->etag))
-		memcpy(a->etag, etag, n + 1);
-	else
-		a->etag[0] = '\0';
+	for (size_t i = 0; i < m->n; i++)
+		if (!eng_meta_is_own(m->items[i].name))
+			a->flags |= CACHE_F_XMETA;
 }
 
 void eng_item_to_attr(const struct az_item *it, struct cache_attr *out)
@@ -164,12 +168,12 @@ void eng_item_to_attr(const struct az_item *it, struct cache_attr *out)
 	case AZ_ITEM_CONTAINER:
 		out->type = CACHE_T_DIR;
 		out->flags = CACHE_F_CONTAINER;
-		set_etag(out, it->etag);
+		cache_etag_copy(out->etag, it->etag);
 		return;
 	case AZ_ITEM_BLOB:
 		break;
 	}
-	set_etag(out, it->etag);
+	cache_etag_copy(out->etag, it->etag);
 	out->size = it->size;
 	if (meta_true(&it->meta, "hdi_isfolder")) {
 		out->type = CACHE_T_DIR;

@@ -27,6 +27,10 @@ struct list_op {
 	char *target;     /* probe: the full blob name looked for */
 	struct cache_listing *l;
 	bool probe;
+	bool flat;
+	char **names;     /* flat: collected names */
+	size_t nnames, cap, max;
+	eng_names_cb names_cb;
 	bool found_blob, found_prefix;
 	struct cache_attr blob_attr, prefix_attr;
 	eng_list_cb list_cb;
@@ -36,6 +40,9 @@ struct list_op {
 
 static void op_free(struct list_op *op)
 {
+	for (size_t i = 0; i < op->nnames; i++)
+		free(op->names[i]);
+	free(op->names);
 	net_req_release(&op->req);
 	cache_listing_unref(op->l);
 	free(op->container);
@@ -55,8 +62,12 @@ static int submit_page(struct list_op *op, const char *marker)
 		rc = az_req_list_containers(az, &op->req, op->prefix, marker,
 					    op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS);
 	else
-		rc = az_req_list_blobs(az, &op->req, op->container, op->prefix, "/", marker,
-				       op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS, true);
+		rc = az_req_list_blobs(az, &op->req, op->container, op->prefix,
+				       op->flat ? NULL : "/", marker,
+				       op->probe ? PROBE_PAGE
+						 : (unsigned)MIN(op->flat ? op->max : AZ_MAX_LIST_RESULTS,
+								 (size_t)AZ_MAX_LIST_RESULTS),
+				       !op->flat);
 	if (rc < 0)
 		return rc;
 	op->req.resp_max = LIST_RESP_MAX;
@@ -67,7 +78,13 @@ static int submit_page(struct list_op *op, const char *marker)
 
 static void finish(struct list_op *op, int err)
 {
-	if (op->probe) {
+	if (op->flat) {
+		op->names_cb(op->arg, err, err ? NULL : op->names, err ? 0 : op->nnames);
+		if (!err) {
+			op->names = NULL;
+			op->nnames = 0;
+		}
+	} else if (op->probe) {
 		if (!err && op->found_prefix) {
 			/* A folder: a marker blob of the same name lends its attributes. */
 			struct cache_attr a = op->found_blob && op->blob_attr.type == CACHE_T_DIR
@@ -118,6 +135,23 @@ static int add_item(struct list_op *op, const struct az_item *it)
 	return rc;
 }
 
+static int add_name(struct list_op *op, const char *name)
+{
+	if (op->nnames == op->cap) {
+		size_t cap = op->cap ? op->cap * 2 : 64;
+		char **names = realloc(op->names, cap * sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+		op->names = names;
+		op->cap = cap;
+	}
+	op->names[op->nnames] = strdup(name);
+	if (!op->names[op->nnames])
+		return -ENOMEM;
+	op->nnames++;
+	return 0;
+}
+
 /* Probe: note what matches the target; true when nothing later can match. */
 static bool probe_item(struct list_op *op, const struct az_item *it)
 {
@@ -145,7 +179,7 @@ static void page_done(struct net_req *r)
 	struct list_op *op = r->arg;
 	struct az_error azerr;
 	struct az_list list = {0};
-	bool past = false;
+	bool past = false, page_past = false;
 	char *marker = NULL;
 	int rc;
 
@@ -158,13 +192,20 @@ static void page_done(struct net_req *r)
 	if (rc < 0)
 		goto fail;
 	for (size_t i = 0; i < list.n && rc >= 0 && !past; i++) {
-		if (op->probe)
-			past = probe_item(op, &list.items[i]);
-		else
+		if (op->flat) {
+			rc = add_name(op, list.items[i].name);
+			past = op->nnames >= op->max;
+		} else if (op->probe) {
+			/* Pages need not interleave prefixes and blobs by name (Azurite puts
+			 * prefixes first): read the whole page, stop paging once past. */
+			page_past |= probe_item(op, &list.items[i]);
+		} else {
 			rc = add_item(op, &list.items[i]);
+		}
 	}
 	if (rc < 0)
 		goto fail;
+	past |= page_past || (op->probe && op->found_blob && op->found_prefix);
 	if (list.next_marker && *list.next_marker && !past) {
 		marker = TAKE_PTR(list.next_marker);
 		az_list_release(&list);
@@ -218,6 +259,28 @@ int eng_list_dir(struct eng *e, const char *container, const char *prefix, eng_l
 	}
 	op->list_cb = cb;
 	op->arg = arg;
+	rc = submit_page(op, NULL);
+	if (rc < 0)
+		op_free(op);
+	return rc;
+}
+
+int eng_list_flat(struct eng *e, const char *container, const char *prefix, const char *extra,
+		  size_t max, eng_names_cb cb, void *arg)
+{
+	struct list_op *op = op_new(e, container, prefix);
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->flat = true;
+	op->max = max ? max : 1;
+	op->names_cb = cb;
+	op->arg = arg;
+	if (extra && add_name(op, extra) < 0) {
+		op_free(op);
+		return -ENOMEM;
+	}
 	rc = submit_page(op, NULL);
 	if (rc < 0)
 		op_free(op);

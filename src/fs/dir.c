@@ -22,6 +22,69 @@ struct opendir_op {
 	uint64_t gen;
 };
 
+/*
+ * Files being written here that the service does not list yet (or lists
+ * with old attributes) belong in the listing too: a new listing when any.
+ */
+static struct cache_listing *merge_pending(struct fs *fs, struct fs_node *dir,
+					   struct cache_listing *l)
+{
+	struct cache_listing *m = NULL;
+	struct {
+		char *name;
+		struct cache_attr a;
+	} *extra = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = true;
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct list_node *ln = fs->dirty.next; ln != &fs->dirty && ok; ln = ln->next) {
+		struct fs_node *c = container_of(ln, struct fs_node, dirty);
+		if (c->parent != dir || c->unlinked || !c->named)
+			continue;
+		if (n == cap) {
+			size_t c2 = cap ? cap * 2 : 8;
+			void *grown = realloc(extra, c2 * sizeof(*extra));
+			if (!grown) {
+				ok = false;
+				break;
+			}
+			extra = grown;
+			cap = c2;
+		}
+		extra[n].name = strdup(c->name);
+		extra[n].a = c->a;
+		ok = extra[n].name != NULL;
+		n += ok;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (ok && n)
+		m = cache_listing_new();
+	for (size_t i = 0; m && i < l->n; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < n; j++)
+			replaced |= !strcmp(extra[j].name, l->ents[i].name);
+		if (!replaced && cache_listing_add(m, l->ents[i].name, &l->ents[i].a) < 0) {
+			cache_listing_unref(m);
+			m = NULL;
+		}
+	}
+	for (size_t j = 0; m && j < n; j++) {
+		if (cache_listing_add(m, extra[j].name, &extra[j].a) < 0) {
+			cache_listing_unref(m);
+			m = NULL;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		free(extra[j].name);
+	free(extra);
+	if (!m)
+		return l;
+	cache_listing_seal(m);
+	cache_listing_unref(l);
+	return m;
+}
+
 static void reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l)
 {
 	struct dir_handle *h = calloc(1, sizeof(*h));
@@ -29,6 +92,7 @@ static void reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 
 	if (!h) {
 		cache_listing_unref(l);
+		l = NULL;
 		pthread_mutex_lock(&fs->lock);
 		fs_node_put(fs, dir);
 		pthread_mutex_unlock(&fs->lock);
@@ -36,7 +100,7 @@ static void reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 		return;
 	}
 	h->dir = dir;
-	h->l = l;
+	h->l = merge_pending(fs, dir, l);
 	o.fh = (uint64_t)(uintptr_t)h;
 	fs->r.open(req, &o);
 }

@@ -1,8 +1,12 @@
 /*
- * file.c - open files: open pins the blob version (ETag) the reader will
- * read, read goes to the engine's reader, release frees it.
+ * file.c - open files. A read-only open pins the blob version (ETag) its
+ * reader reads. Opening for writing (or creating) gives the node a writer,
+ * shared by every handle of the file, so that all of them read what any
+ * of them wrote. flush (every close) and fsync commit; the last release
+ * commits what is still pending and drops the writer.
  */
 #include "azblobfs/common.h"
+#include "azblobfs/log.h"
 #include "fs_i.h"
 
 #include <fcntl.h>
@@ -10,27 +14,63 @@
 #include <string.h>
 
 struct open_file {
-	struct fs *fs;
 	struct fs_node *n;            /* referenced */
-	struct eng_reader *reader;
-	int flags;
+	struct eng_reader *reader;    /* NULL when reads go to the node's writer */
+	bool writable;
 };
 
-struct read_op {
+struct file_op {
 	struct fs *fs;
 	void *req;
+	struct fs_node *n;
+	struct open_file *h;
+	int flags;
+	uint64_t off;
+	size_t size;
+	struct fs_caller caller;
 };
 
-static void open_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
-		       const struct cache_attr *a, void *arg)
+static void node_unref(struct fs *fs, struct fs_node *n)
 {
-	struct open_file *h = NULL;
-	struct fs_target t = {0};
+	pthread_mutex_lock(&fs->lock);
+	fs_node_put(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_reader *reader,
+		       bool writable, bool keep_cache)
+{
+	struct open_file *h = calloc(1, sizeof(*h));
 	struct fs_open o = {0};
-	int flags = (int)(intptr_t)arg;
+
+	if (!h) {
+		eng_reader_free(reader);
+		fs->r.err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	n->refs++;
+	pthread_mutex_unlock(&fs->lock);
+	h->n = n;
+	h->reader = reader;
+	h->writable = writable;
+	o.fh = (uint64_t)(uintptr_t)h;
+	o.keep_cache = keep_cache;
+	fs->r.open(req, &o);
+}
+
+/* ---- read-only opens ---- */
+
+static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
+			    const struct cache_attr *a, void *arg)
+{
+	struct eng_reader *reader = NULL;
+	struct fs_target t = {0};
+	bool keep = false, writer;
 	char *path = NULL;
 	int rc = err;
 
+	(void)arg;
 	if (rc < 0)
 		goto fail;
 	if (a->type == CACHE_T_DIR) {
@@ -38,49 +78,134 @@ static void open_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
 		goto fail;
 	}
 	pthread_mutex_lock(&fs->lock);
-	path = fs_node_path(fs, n);
+	writer = n->w != NULL;
 	/* Same ETag as the last open: what the page cache holds is still right. */
-	o.keep_cache = a->etag[0] && !strcmp(n->cached_etag, a->etag);
+	keep = a->etag[0] && !strcmp(n->cached_etag, a->etag);
 	memcpy(n->cached_etag, a->etag, sizeof(n->cached_etag));
+	path = writer ? NULL : fs_node_path(fs, n);
 	pthread_mutex_unlock(&fs->lock);
-	if (!path) {
-		rc = -ENOMEM;
-		goto fail;
+	if (writer) {
+		reply_open(fs, req, n, NULL, false, true);
+		return;
 	}
-	rc = fs_target_of(fs, path, &t);
-	if (rc < 0)
-		goto fail;
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	rc = eng_reader_new(fs->eng, t.container, t.blob, a->size, a->etag, &h->reader);
-	if (rc < 0)
-		goto fail;
-	h->fs = fs;
-	h->flags = flags;
-	pthread_mutex_lock(&fs->lock);
-	n->refs++;
-	pthread_mutex_unlock(&fs->lock);
-	h->n = n;
-	o.fh = (uint64_t)(uintptr_t)h;
+	rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
+	if (!rc)
+		rc = eng_reader_new(fs->eng, t.container, t.blob, a->size, a->etag, &reader);
 	fs_target_release(&t);
 	free(path);
-	fs->r.open(req, &o);
+	if (rc < 0)
+		goto fail;
+	reply_open(fs, req, n, reader, false, keep);
 	return;
 fail:
-	free(h);
-	fs_target_release(&t);
-	free(path);
 	fs_reply_err(fs, req, rc);
+}
+
+/* ---- opens for writing ---- */
+
+int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
+			 bool empty)
+{
+	struct fs_target t = {0};
+	struct eng_wbase base = {0};
+	struct eng_writer *w;
+	char *path;
+	int rc;
+
+	if (n->w)
+		return 0;
+	path = fs_node_path(fs, n);
+	rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
+	free(path);
+	if (rc < 0)
+		return rc;
+	base.exists = a->etag[0] != '\0';
+	base.size = a->size;
+	memcpy(base.etag, a->etag, MIN(sizeof(base.etag), sizeof(a->etag)));
+	rc = eng_writer_new(fs->eng, fs->staging, t.container, t.blob, &base, empty, &w);
+	fs_target_release(&t);
+	if (rc < 0)
+		return rc;
+	n->w = w;
+	n->unlinked = false;
+	list_add_tail(&fs->dirty, &n->dirty);
+	if (empty) {
+		n->a.size = 0;
+		n->a.flags &= (uint16_t)~CACHE_F_MTIME;
+		clock_gettime(CLOCK_REALTIME, &n->a.mtime);
+	}
+	return 0;
+}
+
+static void ignore_result(void *arg, int err)
+{
+	(void)arg;
+	if (err)
+		log_debug("truncation at open failed: %s", strerror(-err));
+}
+
+static void open_write_meta(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
+{
+	struct file_op *op = arg;
+	struct eng_writer *w = NULL;
+	bool trunc = op->flags & O_TRUNC;
+	int rc = err;
+
+	if (rc < 0)
+		goto out;
+	pthread_mutex_lock(&fs->lock);
+	if (n->w) {
+		/* Another handle's writer: share it, and truncate through it. */
+		w = trunc ? n->w : NULL;
+		if (w)
+			n->w_users++;
+	} else {
+		rc = fs_node_attach_writer(fs, n, &n->a, trunc);
+	}
+	if (!rc) {
+		n->writers++;
+		if (trunc)
+			n->a.size = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (rc < 0)
+		goto out;
+	if (w) {
+		/* The truncation is queued on the writer ahead of any write of this handle. */
+		eng_writer_truncate(w, 0, ignore_result, NULL);
+		pthread_mutex_lock(&fs->lock);
+		n->w_users--;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	reply_open(fs, req, n, NULL, true, !trunc);
+out:
+	if (rc < 0)
+		fs_reply_err(fs, req, rc);
+	free(op);
+}
+
+static void open_write_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
+			     const struct cache_attr *a, void *arg)
+{
+	struct file_op *op = arg;
+
+	(void)a;
+	if (err < 0 || a->type == CACHE_T_DIR) {
+		fs_reply_err(fs, req, err < 0 ? err : -EISDIR);
+		free(op);
+		return;
+	}
+	/* A rewrite keeps the blob's metadata: know all of it first. */
+	fs_node_load_meta(fs, req, n, open_write_meta, op);
 }
 
 void fs_open(struct fs *fs, void *req, uint64_t ino, int flags)
 {
+	bool wr = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	struct file_op *op = NULL;
 	struct fs_node *n;
 
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+	if (wr && fs->cfg.read_only) {
 		fs->r.err(req, EROFS);
 		return;
 	}
@@ -91,27 +216,114 @@ void fs_open(struct fs *fs, void *req, uint64_t ino, int flags)
 		fs->r.err(req, ENOENT);
 		return;
 	}
-	fs_node_refresh(fs, req, n, open_attrs, (void *)(intptr_t)flags);
-	pthread_mutex_lock(&fs->lock);
-	fs_node_put(fs, n);
-	pthread_mutex_unlock(&fs->lock);
+	if (!wr) {
+		fs_node_refresh(fs, req, n, open_read_attrs, NULL);
+	} else if (!(op = calloc(1, sizeof(*op)))) {
+		fs->r.err(req, ENOMEM);
+	} else {
+		op->flags = flags;
+		fs_node_refresh(fs, req, n, open_write_attrs, op);
+	}
+	node_unref(fs, n);
 }
+
+void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, mode_t mode,
+	       int flags, const struct fs_caller *c)
+{
+	struct cache_attr a = {.type = CACHE_T_FILE};
+	struct fs_node *parent, *n = NULL;
+	struct fs_entry e;
+	struct fs_open o = {0};
+	struct open_file *h = NULL;
+	char *path = NULL;
+	int rc;
+
+	(void)flags;
+	if (fs->cfg.read_only) {
+		fs->r.err(req, EROFS);
+		return;
+	}
+	if (strlen(name) > FS_NAME_MAX) {
+		fs->r.err(req, ENAMETOOLONG);
+		return;
+	}
+	a.mode = mode & 07777;
+	a.uid = c->uid;
+	a.gid = c->gid;
+	a.flags = CACHE_F_MODE | CACHE_F_UID | CACHE_F_GID;
+	clock_gettime(CLOCK_REALTIME, &a.mtime);
+	a.ctime = a.mtime;
+	h = calloc(1, sizeof(*h));
+	pthread_mutex_lock(&fs->lock);
+	parent = fs_node_get(fs, parent_ino);
+	rc = !parent ? -ENOENT : parent->a.type != CACHE_T_DIR ? -ENOTDIR : !h ? -ENOMEM : 0;
+	if (!rc && parent == fs->root && !fs->container)
+		rc = -EPERM; /* the account root holds containers, not blobs */
+	if (!rc) {
+		n = fs_node_child(fs, parent, name, &a);
+		rc = n ? 0 : -ENOMEM;
+	}
+	if (!rc) {
+		/* A name created anew: forget any writer of an earlier file of that name. */
+		n->a = a;
+		az_meta_list_release(&n->meta);
+		n->meta_known = true;
+		n->meta_etag[0] = n->cached_etag[0] = n->content_type[0] = '\0';
+		rc = fs_node_attach_writer(fs, n, &a, true);
+	}
+	if (!rc) {
+		n->writers++;
+		n->nlookup++;
+		n->refs++; /* the handle's */
+		path = fs_node_path(fs, n);
+		fs_fill_entry(fs, n, &e);
+	}
+	fs_node_put(fs, n);
+	fs_node_put(fs, parent);
+	pthread_mutex_unlock(&fs->lock);
+	if (rc < 0) {
+		free(h);
+		fs_reply_err(fs, req, rc);
+		return;
+	}
+	if (path)
+		cache_invalidate_path(fs->cache, path);
+	free(path);
+	h->n = n;
+	h->writable = true;
+	o.fh = (uint64_t)(uintptr_t)h;
+	fs->r.create(req, &e, &o);
+}
+
+/* ---- data ---- */
 
 static void read_done(void *arg, int err, const struct iovec *iov, int iovcnt)
 {
-	struct read_op *op = arg;
+	struct file_op *op = arg;
+	struct fs *fs = op->fs;
+	struct eng_writer *w = NULL;
 
 	if (err)
-		fs_reply_err(op->fs, op->req, err);
+		fs_reply_err(fs, op->req, err);
 	else
-		op->fs->r.data(op->req, iov, iovcnt);
+		fs->r.data(op->req, iov, iovcnt);
+	if (op->n) {
+		pthread_mutex_lock(&fs->lock);
+		op->n->w_users--;
+		w = fs_node_writer_detach(fs, op->n);
+		pthread_mutex_unlock(&fs->lock);
+		if (w)
+			eng_writer_free(w, op->n->unlinked);
+		node_unref(fs, op->n);
+	}
 	free(op);
 }
 
 void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 {
 	struct open_file *h = (struct open_file *)(uintptr_t)fh;
-	struct read_op *op = malloc(sizeof(*op));
+	struct file_op *op = calloc(1, sizeof(*op));
+	struct eng_writer *w;
 
 	if (!op) {
 		fs->r.err(req, ENOMEM);
@@ -119,19 +331,231 @@ void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 	}
 	op->fs = fs;
 	op->req = req;
-	eng_read(h->reader, off, size, read_done, op);
+	pthread_mutex_lock(&fs->lock);
+	w = h->n->w;
+	if (w) {
+		/* Read your writes: whatever handle wrote them. */
+		h->n->w_users++;
+		h->n->refs++;
+		op->n = h->n;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (w)
+		eng_writer_read(w, off, size, read_done, op);
+	else if (h->reader)
+		eng_read(h->reader, off, size, read_done, op);
+	else
+		read_done(op, -EBADF, NULL, 0);
+}
+
+static void write_done(void *arg, int err)
+{
+	struct file_op *op = arg;
+	struct fs *fs = op->fs;
+
+	if (!err) {
+		pthread_mutex_lock(&fs->lock);
+		op->n->a.size = MAX(op->n->a.size, op->off + op->size);
+		/* A write makes the time "now" again, whatever utimens said before. */
+		op->n->a.flags &= (uint16_t)~CACHE_F_MTIME;
+		clock_gettime(CLOCK_REALTIME, &op->n->a.mtime);
+		pthread_mutex_unlock(&fs->lock);
+		fs->r.write(op->req, op->size);
+	} else {
+		fs_reply_err(fs, op->req, err);
+	}
+	free(op);
+}
+
+void fs_write(struct fs *fs, void *req, uint64_t fh, const void *buf, size_t size, uint64_t off)
+{
+	struct open_file *h = (struct open_file *)(uintptr_t)fh;
+	struct file_op *op;
+	struct eng_writer *w;
+
+	if (off + size > (uint64_t)INT64_MAX) {
+		fs->r.err(req, EFBIG);
+		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		fs->r.err(req, ENOMEM);
+		return;
+	}
+	op->fs = fs;
+	op->req = req;
+	op->n = h->n;
+	op->off = off;
+	op->size = size;
+	pthread_mutex_lock(&fs->lock);
+	w = h->writable ? h->n->w : NULL;
+	pthread_mutex_unlock(&fs->lock);
+	if (!w) {
+		free(op);
+		fs->r.err(req, EBADF);
+		return;
+	}
+	/* The handle keeps the writer alive: n->writers counts it. */
+	eng_writer_write(w, buf, size, off, write_done, op);
+}
+
+/* ---- commits ---- */
+
+struct commit_op {
+	struct fs *fs;
+	void *req;
+	struct fs_node *n;
+	struct eng_writer *w;
+	fs_node_fn cb;
+	void *arg;
+};
+
+static void committed(void *arg, int err, const struct eng_commit_result *res)
+{
+	struct commit_op *op = arg;
+	struct fs *fs = op->fs;
+	struct fs_node *n = op->n;
+
+	if (!err && res)
+		fs_node_committed(fs, n, res, true);
+	pthread_mutex_lock(&fs->lock);
+	n->commit_failed = err != 0;
+	n->w_users--;
+	pthread_mutex_unlock(&fs->lock);
+	op->cb(fs, op->req, n, err, op->arg);
+	node_unref(fs, n);
+	free(op);
+}
+
+static void commit_with_meta(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
+{
+	struct commit_op *op = arg;
+
+	(void)req;	struct eng_commit_opts o = {0};
+	struct az_meta_list meta = {0};
+	char ctype[sizeof(n->content_type)];
+
+	if (!err) {
+		pthread_mutex_lock(&fs->lock);
+		err = fs_node_build_meta(fs, n, &meta);
+		memcpy(ctype, n->content_type, sizeof(ctype));
+		pthread_mutex_unlock(&fs->lock);
+	}
+	if (err) {
+		committed(op, err, NULL);
+		return;
+	}
+	o.content_type = ctype[0] ? ctype : NULL;
+	o.meta = &meta;
+	eng_writer_commit(op->w, &o, committed, op);
+	az_meta_list_release(&meta);
+}
+
+void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg)
+{
+	struct commit_op *op;
+	struct eng_writer *w;
+
+	pthread_mutex_lock(&fs->lock);
+	w = n->unlinked || (n->commit_failed && !n->writers) ? NULL : n->w;
+	if (w) {
+		n->w_users++;
+		n->refs++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (!w || !eng_writer_dirty(w) || !(op = calloc(1, sizeof(*op)))) {
+		bool oom = w && eng_writer_dirty(w);
+		if (w) {
+			pthread_mutex_lock(&fs->lock);
+			n->w_users--;
+			fs_node_put(fs, n);
+			pthread_mutex_unlock(&fs->lock);
+		}
+		cb(fs, req, n, oom ? -ENOMEM : 0, arg);
+		return;
+	}
+	op->fs = fs;
+	op->req = req;
+	op->n = n;
+	op->w = w;
+	op->cb = cb;
+	op->arg = arg;
+	fs_node_load_meta(fs, req, n, commit_with_meta, op);
+}
+
+struct eng_writer *fs_node_writer_detach(struct fs *fs, struct fs_node *n)
+{
+	struct eng_writer *w = n->w;
+
+	(void)fs;
+	if (!w || n->writers || n->w_users)
+		return NULL;
+	n->w = NULL;
+	list_del(&n->dirty);
+	return w;
+}
+
+static void reply_committed(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
+{
+	(void)n;
+	(void)arg;
+	fs_reply_err(fs, req, err);
+}
+
+void fs_flush(struct fs *fs, void *req, uint64_t fh)
+{
+	struct open_file *h = (struct open_file *)(uintptr_t)fh;
+
+	/* close() returns once the data is on the service (or with the error). */
+	if (!h->writable) {
+		fs->r.err(req, 0);
+		return;
+	}
+	fs_node_commit(fs, req, h->n, reply_committed, NULL);
+}
+
+void fs_fsync(struct fs *fs, void *req, uint64_t fh)
+{
+	fs_flush(fs, req, fh);
+}
+
+static void release_finish(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
+{
+	struct open_file *h = arg;
+	struct eng_writer *w;
+	bool discard;
+
+	(void)err;
+	pthread_mutex_lock(&fs->lock);
+	w = fs_node_writer_detach(fs, n);
+	discard = n->unlinked;
+	pthread_mutex_unlock(&fs->lock);
+	/* A writer still dirty here failed to commit: freeing it keeps and logs its data. */
+	if (w)
+		eng_writer_free(w, discard);
+	eng_reader_free(h->reader);
+	node_unref(fs, n);
+	free(h);
+	fs->r.err(req, 0);
 }
 
 void fs_release(struct fs *fs, void *req, uint64_t fh)
 {
 	struct open_file *h = (struct open_file *)(uintptr_t)fh;
+	bool last = false;
 
-	if (h) {
-		eng_reader_free(h->reader);
-		pthread_mutex_lock(&fs->lock);
-		fs_node_put(fs, h->n);
-		pthread_mutex_unlock(&fs->lock);
-		free(h);
+	if (!h) {
+		fs->r.err(req, 0);
+		return;
 	}
-	fs->r.err(req, 0);
+	if (h->writable) {
+		pthread_mutex_lock(&fs->lock);
+		last = --h->n->writers == 0;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	/* The last writer gone: commit what is still pending (mmap write-back, say). */
+	if (last)
+		fs_node_commit(fs, req, h->n, release_finish, h);
+	else
+		release_finish(fs, req, h->n, 0, h);
 }

@@ -47,7 +47,12 @@ int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct
 		rc = -ENOMEM;
 		goto fail;
 	}
+	list_init(&fs->dirty);
 	rc = fs_nodes_init(fs);
+	if (rc < 0)
+		goto fail;
+	rc = eng_staging_new(fs->cfg.cache_dir ? fs->cfg.cache_dir : FS_DEFAULT_STAGING,
+			     fs->cfg.cache_size, &fs->staging);
 	if (rc < 0)
 		goto fail;
 	fs->root->a.mtime = fs->mount_time;
@@ -63,11 +68,17 @@ void fs_free(struct fs *fs)
 	if (!fs)
 		return;
 	fs_nodes_release(fs);
+	eng_staging_free(fs->staging);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->container);
 	free(fs->prefix);
 	free(fs->cfg.cache_dir);
 	free(fs);
+}
+
+const char *fs_staging_dir(const struct fs *fs)
+{
+	return eng_staging_dir(fs->staging);
 }
 
 int fs_target_of(const struct fs *fs, const char *path, struct fs_target *t)
@@ -262,7 +273,8 @@ void fs_node_refresh(struct fs *fs, void *req, struct fs_node *n, fs_attr_fn cb,
 	pthread_mutex_lock(&fs->lock);
 	n->refs++;
 	op->n = n;
-	if (n == fs->root) {
+	if (n == fs->root || n->w) {
+		/* The root, and a file being written: what we hold is the truth. */
 		a = n->a;
 		pthread_mutex_unlock(&fs->lock);
 		return refresh_finish(op, 0, &a);
@@ -301,6 +313,76 @@ out:
 	free(name);
 }
 
+/* ---- committing everything (shutdown) ---- */
+
+struct sync_all {
+	pthread_mutex_t lock;
+	unsigned pending;
+	int err;
+	void (*cb)(void *arg, int err);
+	void *arg;
+};
+
+static void sync_one_done(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
+{
+	struct sync_all *s = arg;
+	bool last;
+
+	(void)fs;
+	(void)req;
+	(void)n;
+	pthread_mutex_lock(&s->lock);
+	if (err && !s->err)
+		s->err = err;
+	last = --s->pending == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (last) {
+		s->cb(s->arg, s->err);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+	}
+}
+
+void fs_sync_all(struct fs *fs, void (*cb)(void *arg, int err), void *arg)
+{
+	struct sync_all *s = calloc(1, sizeof(*s));
+	struct fs_node **nodes = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!s) {
+		cb(arg, -ENOMEM);
+		return;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->cb = cb;
+	s->arg = arg;
+	s->pending = 1; /* ours, until every commit is started */
+	pthread_mutex_lock(&fs->lock);
+	for (struct list_node *ln = fs->dirty.next; ln != &fs->dirty; ln = ln->next) {
+		struct fs_node *node = container_of(ln, struct fs_node, dirty);
+		if (n == cap) {
+			size_t c2 = cap ? cap * 2 : 16;
+			struct fs_node **grown = realloc(nodes, c2 * sizeof(*grown));
+			if (!grown)
+				break;
+			nodes = grown;
+			cap = c2;
+		}
+		node->refs++;
+		nodes[n++] = node;
+	}
+	s->pending += (unsigned)n;
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < n; i++) {
+		fs_node_commit(fs, NULL, nodes[i], sync_one_done, s);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, nodes[i]);
+		pthread_mutex_unlock(&fs->lock);
+	}
+	free(nodes);
+	sync_one_done(fs, NULL, NULL, 0, s);
+}
+
 /* ---- statfs and extended attributes ---- */
 
 void fs_statfs(struct fs *fs, void *req)
@@ -314,44 +396,6 @@ void fs_statfs(struct fs *fs, void *req)
 	st.f_files = st.f_ffree = st.f_favail = 1ULL << 32;
 	st.f_namemax = FS_NAME_MAX;
 	fs->r.statfs(req, &st);
-}
-
-static void reply_xattr_value(struct fs *fs, void *req, const char *v, size_t len, size_t size)
-{
-	if (!size)
-		fs->r.xattr_size(req, len);
-	else if (size < len)
-		fs->r.err(req, ERANGE);
-	else
-		fs->r.buf(req, v, len);
-}
-
-void fs_getxattr(struct fs *fs, void *req, uint64_t ino, const char *name, size_t size)
-{
-	char *json;
-
-	if (ino != FS_ROOT_INO || strcmp(name, FS_STATS_XATTR)) {
-		fs->r.err(req, ENODATA);
-		return;
-	}
-	json = fs_stats_json(fs);
-	if (!json) {
-		fs->r.err(req, ENOMEM);
-		return;
-	}
-	reply_xattr_value(fs, req, json, strlen(json), size);
-	free(json);
-}
-
-void fs_listxattr(struct fs *fs, void *req, uint64_t ino, size_t size)
-{
-	static const char names[] = FS_STATS_XATTR;
-
-	if (ino != FS_ROOT_INO) {
-		reply_xattr_value(fs, req, "", 0, size);
-		return;
-	}
-	reply_xattr_value(fs, req, names, sizeof(names), size);
 }
 
 char *fs_stats_json(struct fs *fs)

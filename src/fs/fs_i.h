@@ -9,9 +9,13 @@
 
 #include "azblobfs/fs.h"
 #include "azblobfs/hmap.h"
+#include "azblobfs/list.h"
 
 #include <pthread.h>
 #include <time.h>
+
+/* Where staging files go without -o cache_dir: kept across reboots for recovery. */
+#define FS_DEFAULT_STAGING "/var/tmp/azblobfs"
 
 struct fs_node {
 	struct hmap_node by_ino;  /* protected by fs->lock */
@@ -24,6 +28,19 @@ struct fs_node {
 	unsigned refs;            /* protected by fs->lock: children, handles, operations */
 	struct cache_attr a;      /* protected by fs->lock: last known attributes */
 	char cached_etag[CACHE_ETAG_MAX]; /* protected by fs->lock: version in the page cache */
+
+	/* The write path; all protected by fs->lock. */
+	struct eng_writer *w;     /* pending content, while open for writing or dirty */
+	unsigned writers;         /* open handles that may write */
+	unsigned w_users;         /* calls into w in progress (reads, commits) */
+	struct list_node dirty;   /* on fs->dirty while w is set */
+	bool unlinked;            /* deleted while open: never commit */
+	bool commit_failed;       /* the last commit failed: its data is in staging */
+	bool meta_known;          /* meta is the blob's full metadata as of meta_etag */
+	char meta_etag[CACHE_ETAG_MAX];
+	struct az_meta_list meta;
+	char content_type[128];   /* the blob's, kept across rewrites; "" = by extension */
+	char *link_target;        /* a symlink's target, once read */
 };
 
 struct fs {
@@ -41,6 +58,8 @@ struct fs {
 	uint64_t next_ino;        /* protected by lock */
 	struct fs_node *root;
 	uint64_t nodes;           /* protected by lock */
+	struct list_node dirty;   /* protected by lock: nodes with a writer */
+	struct eng_staging *staging;
 };
 
 /* Where a mount-relative path lives on the service. */
@@ -85,5 +104,54 @@ int fs_node_parent_key(struct fs *fs, const struct fs_node *n, char **ppath, cha
 typedef void (*fs_attr_fn)(struct fs *fs, void *req, struct fs_node *n, int err,
 			   const struct cache_attr *a, void *arg);
 void fs_node_refresh(struct fs *fs, void *req, struct fs_node *n, fs_attr_fn cb, void *arg);
+
+/* ---- meta.c ---- */
+/*
+ * Make sure n->meta holds the blob's full metadata (one Get Blob
+ * Properties when the listing said it has keys beyond ours), then call
+ * @cb with n referenced. Any thread; @cb may run before this returns.
+ */
+typedef void (*fs_node_fn)(struct fs *fs, void *req, struct fs_node *n, int err, void *arg);
+void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg);
+/* The metadata a commit of @n sends: its full metadata with the POSIX keys set. Lock held. */
+int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_list *out);
+/* After a successful change on the service: new attributes for @n, caches told. */
+void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit_result *res,
+		       bool data_changed);
+
+/* ---- file.c ---- */
+/* Give @n a writer unless it has one; @empty: the content starts empty. Lock held. */
+int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
+			  bool empty);
+/* Drop n's writer if nobody needs it any more. Lock held; frees outside. */
+struct eng_writer *fs_node_writer_detach(struct fs *fs, struct fs_node *n);
+/* Commit n's pending content (if any); @cb(fs, req, n, err, arg). */
+void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg);
+
+/* ---- setattr.c ---- */
+/*
+ * n's attributes or metadata changed: store them on the service (Set Blob
+ * Metadata, or a folder marker), unless a pending commit will carry them.
+ * Answers @req with the attributes (@reply_attr) or with success.
+ */
+void fs_node_store_meta(struct fs *fs, void *req, struct fs_node *n, bool reply_attr);
+
+/* ---- xattr.c (exposed for tests) ---- */
+int fs_xattr_key(const char *name, char *out, size_t n);    /* "user.x" -> "ux_x" */
+int fs_xattr_name(const char *key, char *out, size_t n);    /* and back */
+char *fs_xattr_encode(const char *v, size_t len);
+ssize_t fs_xattr_decode(char *v);
+
+/* ---- resolve: a child by name, from the node table, the cache or a probe ---- */
+typedef void (*fs_child_fn)(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+			    int err, struct fs_node *child, void *arg);
+/* @child is referenced during @cb (NULL with -ENOENT). */
+void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+		fs_child_fn cb, void *arg);
+
+/* Lock held: detach @n from its name (a delete or a rename over it). */
+void fs_node_unname(struct fs *fs, struct fs_node *n);
+/* Lock held: give @n a new parent and name. Returns 0 or -ENOMEM. */
+int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const char *name);
 
 #endif

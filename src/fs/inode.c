@@ -31,6 +31,7 @@ int fs_nodes_init(struct fs *fs)
 	root->name = strdup("");
 	root->refs = 1; /* never freed before fs_free */
 	root->a.type = CACHE_T_DIR;
+	list_init(&root->dirty);
 	if (!root->name || hmap_insert(&fs->inodes, &root->by_ino, util_hash_u64(root->ino)) < 0) {
 		free(root->name);
 		free(root);
@@ -42,13 +43,18 @@ int fs_nodes_init(struct fs *fs)
 	return 0;
 }
 
-static void free_node(struct hmap_node *hn, void *arg)
+static void node_free(struct fs_node *n)
 {
-	struct fs_node *n = container_of(hn, struct fs_node, by_ino);
-
-	(void)arg;
+	az_meta_list_release(&n->meta);
+	free(n->link_target);
 	free(n->name);
 	free(n);
+}
+
+static void free_node(struct hmap_node *hn, void *arg)
+{
+	(void)arg;
+	node_free(container_of(hn, struct fs_node, by_ino));
 }
 
 void fs_nodes_release(struct fs *fs)
@@ -72,7 +78,7 @@ struct fs_node *fs_node_get(struct fs *fs, uint64_t ino)
 	return NULL;
 }
 
-static void unname(struct fs *fs, struct fs_node *n)
+void fs_node_unname(struct fs *fs, struct fs_node *n)
 {
 	if (n->named) {
 		hmap_remove(&fs->names, &n->by_name);
@@ -84,10 +90,9 @@ static void maybe_free(struct fs *fs, struct fs_node *n)
 {
 	while (n && !n->refs && !n->nlookup && n != fs->root) {
 		struct fs_node *parent = n->parent;
-		unname(fs, n);
+		fs_node_unname(fs, n);
 		hmap_remove(&fs->inodes, &n->by_ino);
-		free(n->name);
-		free(n);
+		node_free(n);
 		fs->nodes--;
 		/* The child held a reference on its parent. */
 		if (parent)
@@ -139,10 +144,11 @@ struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char 
 		return n;
 	}
 	if (n)
-		unname(fs, n); /* the old object stays reachable by ino until forgotten */
+		fs_node_unname(fs, n); /* the old object stays reachable by ino until forgotten */
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
+	list_init(&n->dirty);
 	n->name = strdup(name);
 	if (!n->name)
 		goto fail;
@@ -164,6 +170,30 @@ fail:
 	free(n->name);
 	free(n);
 	return NULL;
+}
+
+int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const char *name)
+{
+	char *copy = strdup(name);
+	struct fs_node *old;
+
+	if (!copy)
+		return -ENOMEM;
+	fs_node_unname(fs, n);
+	old = fs_node_find_child(fs, parent, name);
+	if (old)
+		fs_node_unname(fs, old); /* replaced: reachable by ino until forgotten */
+	free(n->name);
+	n->name = copy;
+	if (n->parent != parent) {
+		struct fs_node *from = n->parent;
+		parent->refs++;
+		n->parent = parent;
+		fs_node_put(fs, from);
+	}
+	if (hmap_insert(&fs->names, &n->by_name, name_hash(parent->ino, name)) == 0)
+		n->named = true;
+	return 0;
 }
 
 char *fs_node_path(struct fs *fs, const struct fs_node *n)

@@ -9,27 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reply to a lookup with the child @name of @parent (takes a lookup reference). */
-static void reply_child(struct fs *fs, void *req, struct fs_node *parent, const char *name,
-			const struct cache_attr *a)
-{
-	struct fs_entry e;
-	struct fs_node *n;
-
-	pthread_mutex_lock(&fs->lock);
-	n = fs_node_child(fs, parent, name, a);
-	if (n) {
-		n->nlookup++;
-		fs_fill_entry(fs, n, &e);
-		fs_node_put(fs, n);
-	}
-	pthread_mutex_unlock(&fs->lock);
-	if (!n)
-		fs->r.err(req, ENOMEM);
-	else
-		fs->r.entry(req, &e);
-}
-
 static void reply_negative(struct fs *fs, void *req)
 {
 	struct fs_entry e;
@@ -43,30 +22,34 @@ static void reply_negative(struct fs *fs, void *req)
 		fs->r.err(req, ENOENT);
 }
 
-struct lookup_op {
+/* ---- resolving a name: node table (files being written), cache, probe ---- */
+
+struct resolve_op {
 	struct fs *fs;
 	void *req;
 	struct fs_node *parent;
 	char *name;
 	char *path;
 	uint64_t gen;
+	fs_child_fn cb;
+	void *arg;
 };
 
-static void lookup_probed(void *arg, int err, const struct cache_attr *a)
+static void resolve_finish(struct resolve_op *op, int err, const struct cache_attr *a)
 {
-	struct lookup_op *op = arg;
 	struct fs *fs = op->fs;
+	struct fs_node *child = NULL;
 
-	if (err == -ENOENT) {
-		(void)cache_put_negative(fs->cache, op->path, op->gen);
-		reply_negative(fs, op->req);
-	} else if (err) {
-		fs_reply_err(fs, op->req, err);
-	} else {
-		(void)cache_put_attr(fs->cache, op->path, a, op->gen);
-		reply_child(fs, op->req, op->parent, op->name, a);
+	if (!err) {
+		pthread_mutex_lock(&fs->lock);
+		child = fs_node_child(fs, op->parent, op->name, a);
+		pthread_mutex_unlock(&fs->lock);
+		if (!child)
+			err = -ENOMEM;
 	}
+	op->cb(fs, op->req, op->parent, op->name, err, child, op->arg);
 	pthread_mutex_lock(&fs->lock);
+	fs_node_put(fs, child);
 	fs_node_put(fs, op->parent);
 	pthread_mutex_unlock(&fs->lock);
 	free(op->name);
@@ -74,83 +57,116 @@ static void lookup_probed(void *arg, int err, const struct cache_attr *a)
 	free(op);
 }
 
-void fs_lookup(struct fs *fs, void *req, uint64_t parent_ino, const char *name)
+static void resolve_probed(void *arg, int err, const struct cache_attr *a)
+{
+	struct resolve_op *op = arg;
+
+	if (err == -ENOENT)
+		(void)cache_put_negative(op->fs->cache, op->path, op->gen);
+	else if (!err)
+		(void)cache_put_attr(op->fs->cache, op->path, a, op->gen);
+	resolve_finish(op, err, err ? NULL : a);
+}
+
+void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+		fs_child_fn cb, void *arg)
 {
 	struct fs_target pt = {0};
-	struct lookup_op *op = NULL;
-	struct fs_node *parent;
+	struct resolve_op *op;
+	struct fs_node *pending = NULL;
 	struct cache_attr a;
 	char *ppath = NULL;
 	int rc;
 
-	if (strlen(name) > FS_NAME_MAX) {
-		fs->r.err(req, ENAMETOOLONG);
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		cb(fs, req, parent, name, -ENOMEM, NULL, arg);
+		return;
+	}
+	op->fs = fs;
+	op->req = req;
+	op->cb = cb;
+	op->arg = arg;
+	op->name = strdup(name);
+	pthread_mutex_lock(&fs->lock);
+	parent->refs++;
+	op->parent = parent;
+	if (parent->a.type == CACHE_T_DIR)
+		ppath = fs_node_path(fs, parent);
+	pending = fs_node_find_child(fs, parent, name);
+	if (pending && pending->w && !pending->unlinked)
+		a = pending->a; /* being written here: the service does not know it yet */
+	else
+		pending = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	if (strlen(name) > FS_NAME_MAX)
+		rc = -ENAMETOOLONG;
+	else if (parent->a.type != CACHE_T_DIR)
+		rc = -ENOTDIR;
+	else if (!op->name || !ppath)
+		rc = -ENOMEM;
+	else
+		rc = 0;
+	if (rc < 0 || pending) {
+		free(ppath);
+		return resolve_finish(op, rc, rc ? NULL : &a);
+	}
+	switch (cache_lookup(fs->cache, ppath, name, &a)) {
+	case CACHE_HIT:
+		free(ppath);
+		return resolve_finish(op, 0, &a);
+	case CACHE_NEGATIVE:
+		free(ppath);
+		return resolve_finish(op, -ENOENT, NULL);
+	case CACHE_MISS:
+		break;
+	}
+	op->path = cache_key_join(ppath, name);
+	op->gen = cache_generation(fs->cache);
+	rc = op->path ? fs_target_of(fs, ppath, &pt) : -ENOMEM;
+	if (!rc)
+		rc = eng_probe(fs->eng, pt.container, pt.dir_prefix, name, resolve_probed, op);
+	fs_target_release(&pt);
+	free(ppath);
+	if (rc < 0)
+		resolve_finish(op, rc, NULL);
+}
+
+static void lookup_resolved(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+			    int err, struct fs_node *child, void *arg)
+{
+	struct fs_entry e;
+
+	(void)parent;
+	(void)name;
+	(void)arg;
+	if (err == -ENOENT) {
+		reply_negative(fs, req);
+		return;
+	}
+	if (err) {
+		fs_reply_err(fs, req, err);
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
+	child->nlookup++;
+	fs_fill_entry(fs, child, &e);
+	pthread_mutex_unlock(&fs->lock);
+	fs->r.entry(req, &e);
+}
+
+void fs_lookup(struct fs *fs, void *req, uint64_t parent_ino, const char *name)
+{
+	struct fs_node *parent;
+
+	pthread_mutex_lock(&fs->lock);
 	parent = fs_node_get(fs, parent_ino);
-	if (parent && parent->a.type == CACHE_T_DIR)
-		ppath = fs_node_path(fs, parent);
 	pthread_mutex_unlock(&fs->lock);
 	if (!parent) {
 		fs->r.err(req, ENOENT);
 		return;
 	}
-	if (parent->a.type != CACHE_T_DIR) {
-		rc = -ENOTDIR;
-		goto fail;
-	}
-	if (!ppath) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	switch (cache_lookup(fs->cache, ppath, name, &a)) {
-	case CACHE_HIT:
-		reply_child(fs, req, parent, name, &a);
-		rc = 0;
-		goto out;
-	case CACHE_NEGATIVE:
-		reply_negative(fs, req);
-		rc = 0;
-		goto out;
-	case CACHE_MISS:
-		break;
-	}
-	rc = fs_target_of(fs, ppath, &pt);
-	if (rc < 0)
-		goto fail;
-	op = calloc(1, sizeof(*op));
-	if (!op) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	op->fs = fs;
-	op->req = req;
-	op->parent = parent;
-	op->name = strdup(name);
-	op->path = cache_key_join(ppath, name);
-	op->gen = cache_generation(fs->cache);
-	if (!op->name || !op->path) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	rc = eng_probe(fs->eng, pt.container, pt.dir_prefix, name, lookup_probed, op);
-	if (rc < 0)
-		goto fail;
-	/* The probe owns op and the parent reference now. */
-	fs_target_release(&pt);
-	free(ppath);
-	return;
-fail:
-	fs_reply_err(fs, req, rc);
-out:
-	if (op) {
-		free(op->name);
-		free(op->path);
-		free(op);
-	}
-	fs_target_release(&pt);
-	free(ppath);
+	fs_resolve(fs, req, parent, name, lookup_resolved, NULL);
 	pthread_mutex_lock(&fs->lock);
 	fs_node_put(fs, parent);
 	pthread_mutex_unlock(&fs->lock);

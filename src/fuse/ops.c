@@ -146,8 +146,9 @@ void fuse_ops_config_defaults(struct fuse_ops_config *cfg)
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fuse_ops_ctx *c = userdata;
+	/* ATOMIC_O_TRUNC: O_TRUNC arrives with open, not as a separate truncate to 0. */
 	unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
-			FUSE_CAP_READDIRPLUS | FUSE_CAP_ASYNC_DIO;
+			FUSE_CAP_READDIRPLUS | FUSE_CAP_ASYNC_DIO | FUSE_CAP_ATOMIC_O_TRUNC;
 
 	conn->want |= want & conn->capable;
 	/* Writeback caching makes partial-page writes read first; splice has no data to move. */
@@ -279,8 +280,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	fs_flush(fs_of(req), req, fi->fh);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -305,95 +305,122 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	fs_listxattr(fs_of(req), req, ino, size);
 }
 
-/* ---- changes: refused until the write path (read-only for now) ---- */
+/* ---- changes ---- */
+
+static struct fs_caller caller_of(fuse_req_t req)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+	struct fs_caller out = {.uid = c->uid, .gid = c->gid};
+
+	return out;
+}
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)attr;
-	(void)to_set;
+	struct fs_caller c = caller_of(req);
+	unsigned set = 0;
+
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	set |= (to_set & FUSE_SET_ATTR_MODE) ? FS_SET_MODE : 0;
+	set |= (to_set & FUSE_SET_ATTR_UID) ? FS_SET_UID : 0;
+	set |= (to_set & FUSE_SET_ATTR_GID) ? FS_SET_GID : 0;
+	set |= (to_set & FUSE_SET_ATTR_SIZE) ? FS_SET_SIZE : 0;
+	set |= (to_set & FUSE_SET_ATTR_ATIME) ? FS_SET_ATIME : 0;
+	set |= (to_set & FUSE_SET_ATTR_MTIME) ? FS_SET_MTIME : 0;
+	set |= (to_set & FUSE_SET_ATTR_ATIME_NOW) ? FS_SET_ATIME_NOW : 0;
+	set |= (to_set & FUSE_SET_ATTR_MTIME_NOW) ? FS_SET_MTIME_NOW : 0;
+	fs_setattr(fs_of(req), req, ino, attr, set, &c);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
+	struct fs_caller c = caller_of(req);
+
 	(void)rdev;
-	fuse_reply_err(req, EROFS);
+	fs_mknod(fs_of(req), req, parent, name, mode, &c);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	fuse_reply_err(req, EROFS);
+	struct fs_caller c = caller_of(req);
+
+	fs_mkdir(fs_of(req), req, parent, name, mode, &c);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EROFS);
+	fs_unlink(fs_of(req), req, parent, name);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs_rmdir(fs_of(req), req, parent, name);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	fuse_reply_err(req, EROFS);
+	fs_rename(fs_of(req), req, parent, name, newparent, newname, flags);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	(void)link;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EROFS);
+	struct fs_caller c = caller_of(req);
+
+	fs_symlink(fs_of(req), req, link, parent, name, &c);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	fs_readlink(fs_of(req), req, ino);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	fuse_reply_err(req, EROFS);
+	fs_link(fs_of(req), req, ino, newparent, newname);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
+	struct fs_caller c = caller_of(req);
+
+	fs_create(fs_of(req), req, parent, name, mode, fi->flags, &c);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	fs_write(fs_of(req), req, fi->fh, buf, size, (uint64_t)off);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	fs_fsync(fs_of(req), req, fi->fh);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, EROFS);
+	/* Namespace changes are on the service when their calls return. */
+	fuse_reply_err(req, 0);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	(void)ino;
-	(void)name;
-	(void)value;
-	(void)size;
-	(void)flags;
-	fuse_reply_err(req, EROFS);
+	fs_setxattr(fs_of(req), req, ino, name, value, size, flags);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)ino;
-	(void)name;
-	fuse_reply_err(req, EROFS);
+	fs_removexattr(fs_of(req), req, ino, name);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -417,7 +444,11 @@ static const struct fuse_lowlevel_ops ops = {
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
-	.rmdir = op_unlink,
+	.rmdir = op_rmdir,
+	.readlink = op_readlink,
+	.write = op_write,
+	.fsync = op_fsync,
+	.fsyncdir = op_fsyncdir,
 	.rename = op_rename,
 	.symlink = op_symlink,
 	.link = op_link,

@@ -277,6 +277,8 @@ static void start_attempt(struct net *n, struct net_req *r)
 	sl = tmp;
 
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	/* Blob names may hold "." or ".." segments: send the path exactly as signed. */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -17,7 +17,7 @@ static struct cache_attr file_attr(uint64_t size)
 	return a;
 }
 
-static struct cache_attr dir_attr(uint8_t flags)
+static struct cache_attr dir_attr(uint16_t flags)
 {
 	struct cache_attr a = {.type = CACHE_T_DIR, .flags = flags};
 

@@ -1,0 +1,180 @@
+/*
+ * meta.c - a node's blob metadata: loading it when the listing said there
+ * is more than our POSIX keys, building what a write sends, and taking in
+ * what a successful change returned.
+ *
+ * Keys written: mode (octal), uid, gid (decimal) when they differ from the
+ * mount's defaults or were set, mtime (RFC 3339 UTC, as rclone writes it)
+ * only when set by utimens; hdi_isfolder=true on folder markers and
+ * is_symlink=true on symlinks (the blobfuse2 conventions).
+ */
+#include "azblobfs/common.h"
+#include "azblobfs/timeutil.h"
+#include "fs_i.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct meta_op {
+	struct fs *fs;
+	void *req;
+	struct fs_node *n;
+	char etag[CACHE_ETAG_MAX];
+	fs_node_fn cb;
+	void *arg;
+};
+
+static void meta_loaded(void *arg, int err, const struct az_props *p)
+{
+	struct meta_op *op = arg;
+	struct fs *fs = op->fs;
+	struct fs_node *n = op->n;
+
+	if (!err) {
+		pthread_mutex_lock(&fs->lock);
+		az_meta_list_release(&n->meta);
+		err = az_meta_copy(&n->meta, &p->meta);
+		if (!err) {
+			n->meta_known = true;
+			cache_etag_copy(n->meta_etag, p->etag);
+			snprintf(n->content_type, sizeof(n->content_type), "%s", p->content_type);
+		}
+		pthread_mutex_unlock(&fs->lock);
+	}
+	op->cb(fs, op->req, n, err, op->arg);
+	pthread_mutex_lock(&fs->lock);
+	fs_node_put(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+	free(op);
+}
+
+void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg)
+{
+	struct fs_target t = {0};
+	struct meta_op *op;
+	char *path;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	if ((n->meta_known && !strcmp(n->meta_etag, n->a.etag)) || n->w || n == fs->root ||
+	    !n->a.etag[0] || !(n->a.flags & CACHE_F_XMETA)) {
+		/* Nothing beyond our own keys, or we wrote it last: what we hold is all of it. */
+		if (!n->meta_known || strcmp(n->meta_etag, n->a.etag)) {
+			if (!n->w)
+				az_meta_list_release(&n->meta);
+			n->meta_known = true;
+			memcpy(n->meta_etag, n->a.etag, sizeof(n->meta_etag));
+		}
+		n->refs++;
+		pthread_mutex_unlock(&fs->lock);
+		cb(fs, req, n, 0, arg);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, n);
+		pthread_mutex_unlock(&fs->lock);
+		return;
+	}
+	n->refs++;
+	path = fs_node_path(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+	op = calloc(1, sizeof(*op));
+	rc = !path || !op ? -ENOMEM : fs_target_of(fs, path, &t);
+	if (!rc) {
+		op->fs = fs;
+		op->req = req;
+		op->n = n;
+		op->cb = cb;
+		op->arg = arg;
+		rc = eng_get_props(fs->eng, t.container, t.blob, meta_loaded, op);
+	}
+	fs_target_release(&t);
+	free(path);
+	if (rc < 0) {
+		free(op);
+		cb(fs, req, n, rc, arg);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, n);
+		pthread_mutex_unlock(&fs->lock);
+	}
+}
+
+static int set_num(struct az_meta_list *m, const char *key, bool octal, unsigned long v)
+{
+	char buf[32];
+
+	if (octal)
+		snprintf(buf, sizeof(buf), "%04lo", v);
+	else
+		snprintf(buf, sizeof(buf), "%lu", v);
+	return az_meta_set(m, key, buf);
+}
+
+int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_list *out)
+{
+	const struct cache_attr *a = &n->a;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n->meta.n && !rc; i++)
+		if (!eng_meta_is_own(n->meta.items[i].name))
+			rc = az_meta_set(out, n->meta.items[i].name, n->meta.items[i].value);
+	if (!rc && (a->flags & CACHE_F_MODE))
+		rc = set_num(out, "mode", true, a->mode & 07777);
+	if (!rc && (a->flags & CACHE_F_UID) && a->uid != fs->cfg.uid)
+		rc = set_num(out, "uid", false, a->uid);
+	if (!rc && (a->flags & CACHE_F_GID) && a->gid != fs->cfg.gid)
+		rc = set_num(out, "gid", false, a->gid);
+	if (!rc && (a->flags & CACHE_F_MTIME)) {
+		char buf[64];
+		struct tm tm;
+		time_t t = a->mtime.tv_sec;
+		gmtime_r(&t, &tm);
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 a->mtime.tv_nsec);
+		rc = az_meta_set(out, "mtime", buf);
+	}
+	if (!rc && a->type == CACHE_T_DIR)
+		rc = az_meta_set(out, "hdi_isfolder", "true");
+	if (!rc && a->type == CACHE_T_LINK)
+		rc = az_meta_set(out, "is_symlink", "true");
+	if (rc)
+		az_meta_list_release(out);
+	return rc;
+}
+
+void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit_result *res,
+		       bool data_changed)
+{
+	struct cache_attr a;
+	char *path;
+	bool xmeta = false;
+
+	pthread_mutex_lock(&fs->lock);
+	if (data_changed || !strcmp(n->cached_etag, n->a.etag))
+		cache_etag_copy(n->cached_etag, res->etag);
+	if (data_changed)
+		n->a.size = res->size;
+	cache_etag_copy(n->a.etag, res->etag);
+	if (!(n->a.flags & CACHE_F_MTIME))
+		n->a.mtime = res->mtime;
+	n->a.ctime = res->mtime;
+	/* What we sent is the blob's metadata now. */
+	for (size_t i = 0; i < n->meta.n; i++)
+		xmeta |= !eng_meta_is_own(n->meta.items[i].name);
+	if (xmeta)
+		n->a.flags |= CACHE_F_XMETA;
+	else
+		n->a.flags &= (uint16_t)~CACHE_F_XMETA;
+	n->meta_known = true;
+	cache_etag_copy(n->meta_etag, res->etag);
+	a = n->a;
+	path = n->unlinked ? NULL : fs_node_path(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+	if (!path)
+		return;
+	cache_invalidate_path(fs->cache, path);
+	(void)cache_put_attr(fs->cache, path, &a, cache_generation(fs->cache));
+	free(path);
+}
