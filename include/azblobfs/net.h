@@ -32,7 +32,7 @@
 #include "list.h"
 
 #define NET_OP_MAX 24        /* operation slots for the counters */
-#define NET_MAX_HDRS 64      /* request header lines (metadata travels as headers) */
+#define NET_MAX_HDRS 1024    /* request header lines (metadata travels as headers) */
 #define NET_MAX_RESP_HDRS 64 /* response header lines kept */
 #define NET_RESP_HDR_MAX 4096 /* longest response header line kept */
 
@@ -75,8 +75,9 @@ struct net_req {
 	/* ---- set by the caller before net_submit() ---- */
 	const char *method;           /* "GET", "PUT", "HEAD", "DELETE", ...: static string */
 	char *url;                    /* owned; freed by net_req_release() */
-	char *hdrs[NET_MAX_HDRS];     /* owned "Name: value" lines */
+	char **hdrs;                  /* owned "Name: value" lines, at most NET_MAX_HDRS */
 	unsigned nhdrs;
+	unsigned hdrs_cap;
 	unsigned op;                  /* counter slot, < NET_OP_MAX */
 	enum net_prio prio;
 	uint64_t deadline_ms;         /* absolute util_now_ms(); 0: now + config default */

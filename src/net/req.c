@@ -42,7 +42,9 @@ void net_req_release(struct net_req *r)
 	r->url = NULL;
 	for (unsigned i = 0; i < r->nhdrs; i++)
 		free(r->hdrs[i]);
-	r->nhdrs = 0;
+	free(r->hdrs);
+	r->hdrs = NULL;
+	r->nhdrs = r->hdrs_cap = 0;
 	net_req_clear_response(r);
 	buf_release(&r->resp);
 }
@@ -89,6 +91,16 @@ int net_req_set_header(struct net_req *r, const char *name, const char *fmt, ...
 	if (r->nhdrs >= NET_MAX_HDRS) {
 		free(line);
 		return -E2BIG;
+	}
+	if (r->nhdrs == r->hdrs_cap) {
+		unsigned cap = r->hdrs_cap ? r->hdrs_cap * 2 : 16;
+		char **grown = realloc(r->hdrs, cap * sizeof(*grown));
+		if (!grown) {
+			free(line);
+			return -ENOMEM;
+		}
+		r->hdrs = grown;
+		r->hdrs_cap = cap;
 	}
 	r->hdrs[r->nhdrs++] = line;
 	return 0;
