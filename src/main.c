@@ -16,6 +16,7 @@
 #include "azblobfs/fuseops.h"
 #include "azblobfs/log.h"
 #include "azblobfs/net.h"
+#include "azblobfs/notify.h"
 #include "azblobfs/options.h"
 #include "azblobfs/timeutil.h"
 
@@ -23,6 +24,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,13 @@ struct daemon {
 	bool foreground;
 	char *mountpoint;
 	struct fuse_session *se;
+	struct fs *fs;
+	pthread_t main_thread;
+	unsigned sync_timeout_ms; /* how long shutdown waits for pending commits */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool synced;              /* protected by lock */
+	int sync_err;             /* protected by lock */
 };
 
 static void report_failure(struct daemon *d, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -178,6 +187,21 @@ static int build_creds(struct daemon *d, const struct azb_opts *o, const struct 
 		if (rc < 0)
 			goto bad;
 	}
+	if (o->connection_string) {
+		rc = az_creds_parse_connection_string(o->connection_string, c, &e);
+		if (rc < 0)
+			goto bad;
+	}
+	if (o->account_key) {
+		rc = az_creds_set_key(c, o->account_key, &e);
+		if (rc < 0)
+			goto bad;
+	}
+	if (o->sas) {
+		rc = az_creds_set_sas(c, o->sas);
+		if (rc < 0)
+			goto bad;
+	}
 	if (o->key_file) {
 		if (read_secret(d, "key file", o->key_file, &secret) < 0)
 			return -1;
@@ -314,6 +338,7 @@ static void *ready_main(void *arg)
 		return NULL;
 	}
 	log_info("mounted at '%s'", d->mountpoint);
+	(void)util_sd_notify("READY=1\nSTATUS=Mounted");
 	if (d->status_fd >= 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		(void)!write(d->status_fd, "K", 1);
@@ -326,6 +351,75 @@ static void *ready_main(void *arg)
 			close(null);
 		}
 	}
+	return NULL;
+}
+
+/* ---- shutdown: commit what is pending, then leave the loop ---- */
+
+static void synced(void *arg, int err)
+{
+	struct daemon *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	d->synced = true;
+	d->sync_err = err;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Commit every pending change, waiting at most sync_timeout_ms. Returns the first error. */
+static int sync_everything(struct daemon *d)
+{
+	struct timespec until;
+	int err = 0;
+
+	pthread_mutex_lock(&d->lock);
+	d->synced = false;
+	pthread_mutex_unlock(&d->lock);
+	fs_sync_all(d->fs, synced, d);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += d->sync_timeout_ms / 1000;
+	pthread_mutex_lock(&d->lock);
+	while (!d->synced && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&d->cond, &d->lock, &until);
+	err = d->synced ? d->sync_err : -ETIMEDOUT;
+	pthread_mutex_unlock(&d->lock);
+	if (err)
+		log_err("shutdown: not every pending change could be committed (%s); see the "
+			"lines above for where the data was kept",
+			strerror(-err));
+	return err;
+}
+
+static void wake_loop(int sig)
+{
+	(void)sig; /* interrupting the loop's wait is the whole point */
+}
+
+static void *signal_main(void *arg)
+{
+	struct daemon *d = arg;
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		log_info("SIGHUP ignored");
+	}
+	log_info("signal %d: committing pending changes, then unmounting", sig);
+	(void)util_sd_notify("STOPPING=1\nSTATUS=Committing pending changes");
+	/* No new changes from here on; reads go on until the unmount. */
+	fs_set_read_only(d->fs);
+	sync_everything(d);
+	fuse_session_exit(d->se);
+	pthread_kill(d->main_thread, SIGUSR1);
 	return NULL;
 }
 
@@ -354,8 +448,8 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 	struct eng *eng = NULL;
 	struct fs *fs = NULL;
 	struct fuse_loop_config *lc = NULL;
-	pthread_t ready;
-	bool mounted = false, ready_started = false;
+	pthread_t ready, sigthread;
+	bool mounted = false, ready_started = false, sig_started = false;
 	int rc = 1;
 
 	net_config_defaults(&nc);
@@ -405,10 +499,10 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 		goto out;
 	}
 	ctx.se = d->se;
-	if (fuse_set_signal_handlers(d->se) < 0) {
-		report_failure(d, "cannot set signal handlers");
-		goto out;
-	}
+	d->fs = fs;
+	d->sync_timeout_ms = (o->timeout + 30) * 1000;
+	if (pthread_create(&sigthread, NULL, signal_main, d) == 0)
+		sig_started = true;
 	if (fuse_session_mount(d->se, d->mountpoint) < 0) {
 		report_failure(d, "cannot mount at '%s'", d->mountpoint);
 		goto out;
@@ -427,12 +521,19 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 out:
 	if (ready_started)
 		pthread_join(ready, NULL);
+	if (sig_started) {
+		pthread_cancel(sigthread);
+		pthread_join(sigthread, NULL);
+	}
+	/* Unmounted from outside, or after a signal: anything still pending goes up now. */
+	if (fs && mounted)
+		sync_everything(d);
+	(void)util_sd_notify("STOPPING=1");
 	/* Requests still on the wire complete (cancelled) while the session exists. */
 	net_free(net);
 	if (d->se) {
 		if (mounted)
 			fuse_session_unmount(d->se);
-		fuse_remove_signal_handlers(d->se);
 		fuse_session_destroy(d->se);
 	}
 	fuse_loop_cfg_destroy(lc);
@@ -499,6 +600,21 @@ int main(int argc, char **argv)
 	}
 	if (build_creds(&d, &o, &src, &creds) < 0)
 		goto out;
+	{
+		/* Termination signals go to the signal thread only; SIGUSR1 wakes the loop. */
+		struct sigaction sa = {.sa_handler = wake_loop};
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+	}
+	d.main_thread = pthread_self();
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.cond, NULL);
 	rc = run(&d, &o, &src, &creds);
 out:
 	if (d.status_fd >= 0)

@@ -149,6 +149,9 @@ void fs_setxattr(struct fs *fs, void *req, uint64_t ino, const char *name, const
 		 size_t size, int flags);
 void fs_removexattr(struct fs *fs, void *req, uint64_t ino, const char *name);
 
+/* From now on every change is refused with EROFS (shutdown). Any thread. */
+void fs_set_read_only(struct fs *fs);
+
 /*
  * Commit every pending change (shutdown). Calls @cb once all commits
  * finished; @cb's err is the first failure.

@@ -26,6 +26,10 @@ struct azb_opts {
 	char *key_file;
 	char *sas_file;
 	char *connection_string_file;
+	char *config;              /* -o config=PATH: key = value lines */
+	char *account_key;         /* secrets: accepted from the config file only */
+	char *sas;
+	char *connection_string;
 	char *log_level;
 	unsigned uid, gid, umask;
 	int uid_set, gid_set, umask_set;
@@ -47,8 +51,14 @@ struct azb_opts {
 };
 
 /*
- * Parse @argv into @o (zeroed and given defaults first). Returns 0, or
- * -EINVAL with a one-line reason in @err (no secret ever appears in it).
+ * Parse @argv into @o (zeroed and given defaults first). With
+ * -o config=PATH the file's options come first and the command line
+ * overrides them. The file: one option per line, "key = value" or a bare
+ * "key" for flags, '#' starts a comment; every -o option is accepted, and
+ * so are the secrets account_key, sas and connection_string, which the
+ * command line refuses (ps(1) shows it to everyone). A file holding a
+ * secret must not be readable by group or others.
+ * Returns 0, or -EINVAL with a one-line reason in @err (no secret in it).
  */
 int opts_parse(int argc, char **argv, struct azb_opts *o, char *err, size_t errlen);
 void opts_release(struct azb_opts *o);

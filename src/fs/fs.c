@@ -34,6 +34,7 @@ int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct
 
 	if (!fs)
 		return -ENOMEM;
+	list_init(&fs->dirty);
 	fs->cfg = *cfg;
 	fs->r = *replies;
 	fs->eng = eng;
@@ -47,7 +48,6 @@ int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct
 		rc = -ENOMEM;
 		goto fail;
 	}
-	list_init(&fs->dirty);
 	rc = fs_nodes_init(fs);
 	if (rc < 0)
 		goto fail;
@@ -67,6 +67,13 @@ void fs_free(struct fs *fs)
 {
 	if (!fs)
 		return;
+	/* Writers left at exit: clean ones drop their staging files, dirty ones keep them. */
+	while (!list_empty(&fs->dirty)) {
+		struct fs_node *n = container_of(fs->dirty.next, struct fs_node, dirty);
+		list_del(&n->dirty);
+		eng_writer_free(n->w, n->unlinked);
+		n->w = NULL;
+	}
 	fs_nodes_release(fs);
 	eng_staging_free(fs->staging);
 	pthread_mutex_destroy(&fs->lock);
@@ -74,6 +81,11 @@ void fs_free(struct fs *fs)
 	free(fs->prefix);
 	free(fs->cfg.cache_dir);
 	free(fs);
+}
+
+void fs_set_read_only(struct fs *fs)
+{
+	__atomic_store_n(&fs->cfg.read_only, true, __ATOMIC_RELEASE);
 }
 
 const char *fs_staging_dir(const struct fs *fs)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum key {
 	K_FOREGROUND = 1,
@@ -44,6 +45,7 @@ static const struct valued valued[] = {
 	{"sas_file", K_STR, O(sas_file), 0, 0},
 	{"connection_string_file", K_STR, O(connection_string_file), 0, 0},
 	{"log_level", K_STR, O(log_level), 0, 0},
+	{"config", K_STR, O(config), 0, 0},
 	{"cache_dir", K_STR, O(cache_dir), 0, 0},
 	{"uid", K_UINT, O(uid), O(uid_set), 0xfffffffe},
 	{"gid", K_UINT, O(gid), O(gid_set), 0xfffffffe},
@@ -98,12 +100,24 @@ static const struct fuse_opt table[] = {
 	FUSE_OPT_END,
 };
 
+/* Secrets: only from the config file. */
+#define S(field) offsetof(struct azb_opts, field)
+static const struct valued secrets[] = {
+	{"account_key", K_STR, S(account_key), 0, 0},
+	{"sas", K_STR, S(sas), 0, 0},
+	{"connection_string", K_STR, S(connection_string), 0, 0},
+};
+#undef S
+
 struct parse_state {
 	struct azb_opts *o;
 	char *err;
 	size_t errlen;
 	int npos;
 	bool failed;
+	bool from_file;
+	bool saw_secret;
+	const char *where;    /* "config 'PATH' line N: " while reading the file */
 };
 
 static int fail(struct parse_state *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -113,8 +127,12 @@ static int fail(struct parse_state *s, const char *fmt, ...)
 	va_list ap;
 
 	if (!s->failed) {
+		size_t off = 0;
+		if (s->where)
+			off = (size_t)snprintf(s->err, s->errlen, "%s", s->where);
 		va_start(ap, fmt);
-		vsnprintf(s->err, s->errlen, fmt, ap);
+		if (off < s->errlen)
+			vsnprintf(s->err + off, s->errlen - off, fmt, ap);
 		va_end(ap);
 	}
 	s->failed = true;
@@ -175,12 +193,22 @@ static int handle_opt(struct parse_state *s, const char *arg)
 			return set_valued(s, &valued[i], eq + 1);
 		}
 	}
-	/* Secrets must not be typed where ps(1) shows them; their values are not echoed. */
+	for (size_t i = 0; i < ARRAY_SIZE(secrets); i++) {
+		if (strlen(secrets[i].name) != nlen || strncmp(arg, secrets[i].name, nlen))
+			continue;
+		/* Secrets must not be typed where ps(1) shows them; values are never echoed. */
+		if (!s->from_file)
+			break;
+		if (!eq || !eq[1])
+			return fail(s, "option '%s' needs a value", secrets[i].name);
+		s->saw_secret = true;
+		return set_valued(s, &secrets[i], eq + 1);
+	}
 	if (!strncmp(arg, "account_key=", 12) || !strncmp(arg, "sas=", 4) ||
 	    !strncmp(arg, "connection_string=", 18))
 		return fail(s,
-			    "option '%.*s' is not accepted on the command line: use key_file=, "
-			    "sas_file=, connection_string_file= or the environment",
+			    "option '%.*s' is not accepted on the command line: use a config "
+			    "file, key_file=, sas_file=, connection_string_file= or the environment",
 			    (int)nlen, arg);
 	return fail(s, "unknown option '%.*s'", (int)nlen, arg);
 }
@@ -248,50 +276,180 @@ static void defaults(struct azb_opts *o)
 	o->umask = 022;
 }
 
+/* Trim spaces and tabs at both ends, in place. */
+static char *trim(char *p)
+{
+	char *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return p;
+}
+
+/*
+ * Each line of the config file becomes one "-o key=value" argument for the
+ * same option table the command line goes through.
+ */
+static int parse_config(struct parse_state *s, struct fuse_args *kept)
+{
+	const char *path = s->o->config;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char where[512], *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	struct stat st;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (!f || fstat(fileno(f), &st) < 0) {
+		if (f)
+			fclose(f);
+		return fail(s, "cannot read config '%s': %s", path, strerror(errno));
+	}
+	if (fuse_opt_add_arg(&args, "azblobfs") < 0)
+		rc = fail(s, "out of memory");
+	while (!rc && getline(&line, &cap, f) >= 0) {
+		char *p = trim(line), *eq, *opt = NULL;
+		lineno++;
+		if (!*p || *p == '#')
+			continue;
+		eq = strchr(p, '=');
+		if (eq) {
+			*eq = '\0';
+			if (asprintf(&opt, "%s=%s", trim(p), trim(eq + 1)) < 0)
+				opt = NULL;
+		} else {
+			opt = strdup(p);
+		}
+		snprintf(where, sizeof(where), "config '%s' line %u: ", path, lineno);
+		if (!opt || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, opt) < 0)
+			rc = fail(s, "out of memory");
+		else if (strchr(opt, ','))
+			rc = fail(s, "%s%s", where, "one option per line, without ','");
+		free(opt);
+	}
+	free(line);
+	fclose(f);
+	if (!rc) {
+		s->from_file = true;
+		s->where = NULL;
+		snprintf(where, sizeof(where), "config '%s': ", path);
+		s->where = where;
+		if (fuse_opt_parse(&args, s, table, proc) < 0 || s->failed)
+			rc = fail(s, "invalid option");
+		s->where = NULL;
+		s->from_file = false;
+	}
+	if (!rc && s->saw_secret && (st.st_mode & 077))
+		rc = fail(s, "config '%s' holds credentials but is readable by group or others: "
+			     "chmod 600 it", path);
+	/* Options kept for libfuse (allow_other, ro, ...) go on after argv[0]. */
+	for (int i = 1; !rc && i < args.argc; i++)
+		if (fuse_opt_add_arg(kept, args.argv[i]) < 0)
+			rc = fail(s, "out of memory");
+	fuse_opt_free_args(&args);
+	return rc;
+}
+
+/* A first look at the command line: only config= matters. */
+static int find_config(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct azb_opts *o = data;
+
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_OPT && !strncmp(arg, "config=", 7)) {
+		free(o->config);
+		o->config = strdup(arg + 7);
+	}
+	return 1;
+}
+
+static int check_conflicts(struct parse_state *s)
+{
+	const struct azb_opts *o = s->o;
+	bool cs = o->connection_string || o->connection_string_file;
+
+	if (o->connection_string && o->connection_string_file)
+		return fail(s, "options 'connection_string' and 'connection_string_file' conflict");
+	if (o->account_key && o->key_file)
+		return fail(s, "options 'account_key' and 'key_file' conflict");
+	if (o->sas && o->sas_file)
+		return fail(s, "options 'sas' and 'sas_file' conflict");
+	if (cs && (o->account_key || o->key_file || o->sas || o->sas_file))
+		return fail(s, "a connection string conflicts with a separate key or SAS");
+	return 0;
+}
+
 int opts_parse(int argc, char **argv, struct azb_opts *o, char *err, size_t errlen)
 {
+	static const struct fuse_opt none[] = {FUSE_OPT_END};
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args scan = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_args kept = FUSE_ARGS_INIT(0, NULL);
 	struct parse_state s = {.o = o, .err = err, .errlen = errlen};
 	char *fsname = NULL;
+	int rc = -EINVAL;
 
 	defaults(o);
 	if (errlen)
 		err[0] = '\0';
+	/* 1. the config file, if the command line names one */
+	for (int i = 0; i < argc; i++)
+		if (fuse_opt_add_arg(&scan, argv[i]) < 0)
+			goto out;
+	if (fuse_opt_parse(&scan, o, none, find_config) < 0)
+		goto out;
+	if (fuse_opt_add_arg(&kept, argv[0]) < 0)
+		goto out;
+	if (o->config && parse_config(&s, &kept))
+		goto out;
+	/* 2. the command line, which overrides the file */
 	if (fuse_opt_parse(&args, &s, table, proc) < 0 || s.failed) {
 		if (!s.failed)
 			fail(&s, "invalid command line");
-		fuse_opt_free_args(&args);
-		return -EINVAL;
+		goto out;
 	}
+	if (check_conflicts(&s))
+		goto out;
+	for (int i = 1; i < args.argc; i++)
+		if (fuse_opt_add_arg(&kept, args.argv[i]) < 0)
+			goto oom;
 	if (!o->help && !o->version) {
 		if (!o->source || !o->mountpoint) {
-			fuse_opt_free_args(&args);
 			snprintf(err, errlen, "usage: azblobfs [-o OPTIONS] SOURCE MOUNTPOINT");
-			return -EINVAL;
+			goto out;
 		}
 		/* Show SOURCE in mount(8) and df, as fuse.azblobfs. Commas would split options. */
 		if (strchr(o->source, ',')) {
-			fuse_opt_free_args(&args);
 			snprintf(err, errlen, "source must not contain ','");
-			return -EINVAL;
+			goto out;
 		}
 		if (asprintf(&fsname, "-ofsname=%s,subtype=azblobfs,max_read=1048576", o->source) < 0 ||
-		    fuse_opt_insert_arg(&args, 1, fsname) < 0) {
-			free(fsname);
-			fuse_opt_free_args(&args);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		free(fsname);
+		    fuse_opt_insert_arg(&kept, 1, fsname) < 0)
+			goto oom;
 	}
-	if (o->debug && fuse_opt_add_arg(&args, "-d") < 0) {
-		fuse_opt_free_args(&args);
-		return -ENOMEM;
-	}
-	o->fuse_argc = args.argc;
-	o->fuse_argv = args.argv;
-	o->fuse_allocated = args.allocated;
-	return 0;
+	if (o->debug && fuse_opt_add_arg(&kept, "-d") < 0)
+		goto oom;
+	o->fuse_argc = kept.argc;
+	o->fuse_argv = kept.argv;
+	o->fuse_allocated = kept.allocated;
+	kept.argv = NULL;
+	kept.allocated = 0;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+	rc = -ENOMEM;
+out:
+	free(fsname);
+	fuse_opt_free_args(&scan);
+	fuse_opt_free_args(&args);
+	fuse_opt_free_args(&kept);
+	return rc;
 }
 
 void opts_release(struct azb_opts *o)
@@ -309,6 +467,16 @@ void opts_release(struct azb_opts *o)
 	free(o->connection_string_file);
 	free(o->log_level);
 	free(o->cache_dir);
+	free(o->config);
+	if (o->account_key)
+		explicit_bzero(o->account_key, strlen(o->account_key));
+	if (o->sas)
+		explicit_bzero(o->sas, strlen(o->sas));
+	if (o->connection_string)
+		explicit_bzero(o->connection_string, strlen(o->connection_string));
+	free(o->account_key);
+	free(o->sas);
+	free(o->connection_string);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -336,6 +504,8 @@ void opts_usage(const char *prog, void *out)
 		"  key_file=PATH             file holding the account key\n"
 		"  sas_file=PATH             file holding a SAS token\n"
 		"  connection_string_file=PATH  file holding a connection string\n"
+		"  config=PATH               options and credentials, one \"key = value\" per line;\n"
+		"                            also takes account_key=, sas=, connection_string=\n"
 		"ownership and permissions:\n"
 		"  uid=N, gid=N              owner of names without metadata (default: the mounting user)\n"
 		"  umask=OCTAL               permission mask for such names (default: 022)\n"
