@@ -19,7 +19,8 @@
 //   get C NAME [--offset O] [--count N] bytes to stdout (a range if given)
 //   sha256 C NAME                       hex sha256 of the blob's bytes
 //   props C NAME                        JSON {name,size,lastModified (epoch s),
-//                                       etag,contentType,metadata}
+//                                       etag,contentType,metadata,contentMD5
+//                                       (hex, null when the blob has none)}
 //   list C [--prefix P] [--delimiter D] [--lines]
 //                                       names (and prefixes, ending in D, with a
 //                                       delimiter) in service order; JSON array,
@@ -32,6 +33,13 @@
 //                                       blob's name and "\n" repeated, cut to N
 //                                       bytes (default 16); 64 uploads in flight
 //   setmeta C NAME k=v...               replace the blob's metadata
+//   dump C [--prefix P] [--sha256]      JSON array, in service order, of every
+//                                       blob under P: {name,size,contentType,
+//                                       metadata} (+ sha256 of its bytes, hex,
+//                                       with --sha256; 16 downloads in flight)
+//   blocks C NAME                       JSON {committed:[{name,size}],
+//                                       uncommitted:[{name,size}]}: the block
+//                                       list (names base64, as the service has them)
 //   sas C [--perm P] [--minutes M]      a container SAS query string (no '?'),
 //                                       permissions P (default rl), valid M
 //                                       minutes (default 60), signed with the
@@ -242,8 +250,46 @@ const commands = {
 			etag: p.etag,
 			contentType: p.contentType === undefined ? null : p.contentType,
 			metadata: p.metadata || {},
+			contentMD5: p.contentMD5 ? Buffer.from(p.contentMD5).toString('hex') : null,
 		};
 		await writeOut(JSON.stringify(out) + '\n');
+	},
+
+	async dump(argv) {
+		const { pos, opt } = parseArgs(argv, ['prefix'], [], ['sha256']);
+		need(pos, 1, 'dump C [--prefix P] [--sha256]');
+		const cc = service().getContainerClient(pos[0]);
+		const out = [];
+		for await (const it of cc.listBlobsFlat({ prefix: opt.prefix, includeMetadata: true })) {
+			out.push({
+				name: it.name,
+				size: it.properties.contentLength,
+				contentType: it.properties.contentType === undefined ? null : it.properties.contentType,
+				metadata: it.metadata || {},
+			});
+		}
+		if (opt.sha256) {
+			let next = 0;
+			const worker = async () => {
+				while (next < out.length) {
+					const o = out[next++];
+					const res = await cc.getBlobClient(o.name).download(0);
+					const hash = crypto.createHash('sha256');
+					for await (const d of res.readableStreamBody) hash.update(d);
+					o.sha256 = hash.digest('hex');
+				}
+			};
+			await Promise.all(Array.from({ length: Math.min(16, out.length) }, worker));
+		}
+		await writeOut(JSON.stringify(out) + '\n');
+	},
+
+	async blocks(argv) {
+		const { pos } = parseArgs(argv, []);
+		need(pos, 2, 'blocks C NAME');
+		const r = await service().getContainerClient(pos[0]).getBlockBlobClient(pos[1]).getBlockList('all');
+		const conv = (l) => (l || []).map((b) => ({ name: b.name, size: b.size }));
+		await writeOut(JSON.stringify({ committed: conv(r.committedBlocks), uncommitted: conv(r.uncommittedBlocks) }) + '\n');
 	},
 
 	async list(argv) {

@@ -1,0 +1,165 @@
+# shellcheck shell=bash
+# tests/integration/write_lib.sh - checks shared by the write-path tests
+# (t_write_*.sh), sourced after lib.sh:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/write_lib.sh"
+#
+# Every check here looks at the service through blobtool (the SDK), never
+# through the mount, so that what a test wrote through the mount is proven
+# to be on the service.
+
+# sha256_of FILE: hex sha256 of a local file.
+sha256_of() {
+	sha256sum -- "$1" | awk '{ print $1 }'
+}
+
+# check_blob_file NAME BLOB FILE: the blob BLOB of $CONTAINER has exactly the
+# bytes of the local FILE (size and sha256, through the SDK). For files of up
+# to 64 KiB the first differing byte is shown on failure.
+check_blob_file() {
+	local name=$1 blob=$2 file=$3 props size want got
+	if ! props=$(blobtool props "$CONTAINER" "$blob" 2>&1); then
+		fail "$name" "the SDK cannot read the properties of '$blob': $props"
+		return 1
+	fi
+	size=$(json_get size "$props")
+	want=$(stat -c %s -- "$file")
+	if [[ $size != "$want" ]]; then
+		fail "$name" "size of blob '$blob' through the SDK: $size; expected $want"
+		return 1
+	fi
+	if ((want <= 65536)); then
+		blobtool get "$CONTAINER" "$blob" >"$TEST_DIR/blob.get" 2>&1 ||
+			{ fail "$name" "the SDK cannot read '$blob': $(head -c 300 "$TEST_DIR/blob.get")"; return 1; }
+		check_file_eq "$name" "$file" "$TEST_DIR/blob.get"
+		return
+	fi
+	got=$(blobtool sha256 "$CONTAINER" "$blob" 2>&1)
+	want=$(sha256_of "$file")
+	check_eq "$name" "$want" "$got"
+}
+
+# check_blob_text NAME BLOB TEXT: the blob's bytes are exactly TEXT.
+check_blob_text() {
+	printf '%s' "$3" >"$TEST_DIR/blob.want"
+	check_blob_file "$1" "$2" "$TEST_DIR/blob.want"
+}
+
+# blob_absent BLOB: the SDK says BLOB does not exist in $CONTAINER.
+blob_absent() {
+	local out
+	out=$(blobtool exists "$CONTAINER" "$1" 2>&1)
+	[[ $out == false ]]
+}
+
+# blob_present BLOB: the SDK says BLOB exists in $CONTAINER.
+blob_present() {
+	[[ $(blobtool exists "$CONTAINER" "$1" 2>&1) == true ]]
+}
+
+# blob_meta BLOB KEY: one metadata value of BLOB (fails when absent).
+blob_meta() {
+	local p
+	p=$(blobtool props "$CONTAINER" "$1") || return 1
+	json_get "metadata.$2" "$p"
+}
+
+# blob_prop BLOB FIELD: one field of "blobtool props" (size, contentType, ...).
+blob_prop() {
+	local p
+	p=$(blobtool props "$CONTAINER" "$1") || return 1
+	json_get "$2" "$p"
+}
+
+# blob_names [PREFIX]: every blob name under PREFIX, one per line, sorted.
+blob_names() {
+	local args=("$CONTAINER" --lines)
+	[[ -n ${1:-} ]] && args+=(--prefix "$1")
+	blobtool list "${args[@]}" | LC_ALL=C sort
+}
+
+# local_tree_manifest DIR: for every regular file under DIR, "relpath size
+# sha256", sorted; for every symlink, "relpath -> target".
+local_tree_manifest() {
+	(
+		cd -- "$1" || exit 1
+		find . -mindepth 1 \( -type f -o -type l \) -printf '%P\n' | LC_ALL=C sort | while IFS= read -r f; do
+			if [[ -L $f ]]; then
+				printf '%s -> %s\n' "$f" "$(readlink -- "$f")"
+			else
+				printf '%s %s %s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256_of "$f")"
+			fi
+		done
+	)
+}
+
+# rest_tree_manifest PREFIX: the same manifest built from the service alone
+# (blobtool dump --sha256): every blob under PREFIX that is not a folder
+# marker (metadata hdi_isfolder=true), named relative to PREFIX; symlinks
+# (metadata is_symlink=true) as "relpath -> content".
+rest_tree_manifest() {
+	blobtool dump "$CONTAINER" --prefix "$1" --sha256 | node -e '
+const prefix = process.argv[1];
+let s = "";
+process.stdin.on("data", (d) => (s += d)).on("end", async () => {
+	const lines = [];
+	for (const b of JSON.parse(s)) {
+		const md = {};
+		for (const [k, v] of Object.entries(b.metadata)) md[k.toLowerCase()] = v;
+		if (md.hdi_isfolder === "true") continue;
+		const rel = b.name.slice(prefix.length);
+		if (md.is_symlink === "true") lines.push(`${rel} -> (symlink ${b.size} bytes ${b.sha256})`);
+		else lines.push(`${rel} ${b.size} ${b.sha256}`);
+	}
+	lines.sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0));
+	for (const l of lines) console.log(l);
+});' "$1"
+}
+
+# symlink_manifest_line TARGET: how rest_tree_manifest shows a symlink whose
+# target is TARGET (the blob's content is the target).
+_symlink_rest_form() {
+	printf '(symlink %s bytes %s)' "$(printf '%s' "$1" | wc -c)" "$(printf '%s' "$1" | sha256sum | awk '{ print $1 }')"
+}
+
+# local_tree_manifest_rest DIR: local_tree_manifest with symlinks in the form
+# rest_tree_manifest gives them, so the two compare as strings.
+local_tree_manifest_rest() {
+	local line
+	local_tree_manifest "$1" | while IFS= read -r line; do
+		if [[ $line == *' -> '* ]]; then
+			printf '%s -> %s\n' "${line%% -> *}" "$(_symlink_rest_form "${line#* -> }")"
+		else
+			printf '%s\n' "$line"
+		fi
+	done
+}
+
+# check_tree_rest NAME DIR PREFIX: every file and symlink under the local DIR
+# exists as a blob under PREFIX with the same bytes (symlinks: the target as
+# content), and no other non-folder blob exists under PREFIX.
+check_tree_rest() {
+	local want got
+	want=$(local_tree_manifest_rest "$2")
+	got=$(rest_tree_manifest "$3")
+	check_eq "$1" "$want" "$got"
+}
+
+# tree_attrs DIR: "relpath type mode mtime(s.ns) size" of everything under
+# DIR, sorted, for comparing what tools preserved (symlinks: no mode).
+tree_attrs() {
+	(cd -- "$1" && find . -mindepth 1 -printf '%P %y %m %T@ %s\n' | LC_ALL=C sort)
+}
+
+# stat_line FILE: "mode uid gid mtime(s.ns) size" of FILE.
+stat_line() {
+	stat -c '%a %u %g %.9Y %s' -- "$1"
+}
+
+# pyrun CODE ARGS...: run a Python snippet (CODE as the script, ARGS as argv[1:]).
+pyrun() {
+	local code=$1
+	shift
+	python3 -c "$code" "$@"
+}
