@@ -469,7 +469,9 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 		goto out;
 
 	cc.max_bytes = (uint64_t)o->cache_mb * MIB;
-	cc.attr_ttl_ms = cc.list_ttl_ms = cc.neg_ttl_ms = o->metadata_ttl * 1000;
+	cc.attr_ttl_ms = (o->attr_ttl_set ? o->attr_ttl : o->metadata_ttl) * 1000;
+	cc.list_ttl_ms = (o->list_ttl_set ? o->list_ttl : o->metadata_ttl) * 1000;
+	cc.neg_ttl_ms = (o->negative_ttl_set ? o->negative_ttl : o->metadata_ttl) * 1000;
 	eng_config_defaults(&ec);
 	ec.mem_budget = (uint64_t)o->mem_mb * MIB;
 	fs_config_defaults(&fc);
@@ -484,6 +486,7 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 	fc.negative_timeout = o->negative_timeout;
 	fc.cache_dir = o->cache_dir;
 	fc.cache_size = (uint64_t)o->cache_size_mb * MIB;
+	fc.walk_max = o->walk_max;
 	fuse_ops_config_defaults(&ctx.cfg);
 	fuse_ops_replies(&replies, &ctx);
 	if (cache_new(&cc, &cache) < 0 || eng_new(&ec, net, &az, &eng) < 0 ||
@@ -531,6 +534,7 @@ out:
 	(void)util_sd_notify("STOPPING=1");
 	/* Requests still on the wire complete (cancelled) while the session exists. */
 	net_free(net);
+	fuse_ops_stop(&ctx);
 	if (d->se) {
 		if (mounted)
 			fuse_session_unmount(d->se);

@@ -105,6 +105,21 @@ typedef void (*eng_names_cb)(void *arg, int err, char **names, size_t n);
 int eng_list_flat(struct eng *e, const char *container, const char *prefix, const char *extra,
 		  size_t max, eng_names_cb cb, void *arg) WARN_UNUSED;
 
+/*
+ * A whole subtree in name order, page by page (no delimiter): @page gets
+ * each page's blobs with names relative to @prefix and returns false to
+ * stop; then @done runs exactly once (@complete: every page was seen).
+ * Both run on the engine thread.
+ */
+struct eng_walk_item {
+	const char *name;
+	struct cache_attr a;
+};
+typedef bool (*eng_walk_page_fn)(void *arg, const struct eng_walk_item *items, size_t n);
+typedef void (*eng_walk_done_fn)(void *arg, int err, bool complete);
+int eng_walk(struct eng *e, const char *container, const char *prefix, eng_walk_page_fn page,
+	     eng_walk_done_fn done, void *arg) WARN_UNUSED;
+
 /* ---- reads ---- */
 
 struct eng_reader;

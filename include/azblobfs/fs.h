@@ -57,7 +57,10 @@ struct fs_replies {
 	void (*write)(void *req, size_t n);
 	void (*readlink)(void *req, const char *target);
 	void (*statfs)(void *req, const struct statvfs *st);
-	/* Tell the kernel to drop cached data of @ino (a change made elsewhere). */
+	/*
+	 * Tell the kernel to drop cached data of @ino (a change made elsewhere).
+	 * Must only queue: it is called with fs locks held.
+	 */
 	void (*inval_inode)(void *ctx, uint64_t ino);
 	void *inval_ctx;
 };
@@ -91,6 +94,7 @@ struct fs_config {
 	uint32_t blksize;         /* st_blksize: the I/O size tools pick */
 	char *cache_dir;          /* staging area for writes */
 	uint64_t cache_size;      /* bytes of staging */
+	unsigned walk_max;        /* names a tree-walk listing may fetch; 0: no tree walks */
 };
 
 void fs_config_defaults(struct fs_config *cfg);

@@ -25,12 +25,18 @@ struct fuse_ops_config {
 
 void fuse_ops_config_defaults(struct fuse_ops_config *cfg);
 
+struct fuse_ops_inval;
+
 /* The session's userdata. */
 struct fuse_ops_ctx {
 	struct fs *fs;
 	struct fuse_session *se;    /* set once the session exists */
 	struct fuse_ops_config cfg;
+	struct fuse_ops_inval *inval; /* the notifier thread, started on first use */
 };
+
+/* Stop the notifier thread (before the session is destroyed). */
+void fuse_ops_stop(struct fuse_ops_ctx *ctx);
 
 const struct fuse_lowlevel_ops *fuse_ops_table(void);
 

@@ -37,6 +37,9 @@ struct azb_opts {
 	double entry_timeout;
 	double negative_timeout;
 	unsigned metadata_ttl;     /* seconds: listings, attributes, negatives */
+	unsigned attr_ttl, list_ttl, negative_ttl; /* each overrides metadata_ttl */
+	int attr_ttl_set, list_ttl_set, negative_ttl_set;
+	unsigned walk_max;         /* most names one tree-walk listing may fetch */
 	unsigned cache_mb;         /* metadata cache budget */
 	unsigned mem_mb;           /* read-ahead and write buffer budget */
 	unsigned max_connections;

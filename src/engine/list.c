@@ -28,6 +28,10 @@ struct list_op {
 	struct cache_listing *l;
 	bool probe;
 	bool flat;
+	bool walk;        /* flat, delivered page by page */
+	bool walk_stopped;
+	eng_walk_page_fn walk_page;
+	eng_walk_done_fn walk_done;
 	char **names;     /* flat: collected names */
 	size_t nnames, cap, max;
 	eng_names_cb names_cb;
@@ -63,11 +67,11 @@ static int submit_page(struct list_op *op, const char *marker)
 					    op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS);
 	else
 		rc = az_req_list_blobs(az, &op->req, op->container, op->prefix,
-				       op->flat ? NULL : "/", marker,
+				       op->flat || op->walk ? NULL : "/", marker,
 				       op->probe ? PROBE_PAGE
 						 : (unsigned)MIN(op->flat ? op->max : AZ_MAX_LIST_RESULTS,
 								 (size_t)AZ_MAX_LIST_RESULTS),
-				       !op->flat);
+				       !op->flat || op->walk);
 	if (rc < 0)
 		return rc;
 	op->req.resp_max = LIST_RESP_MAX;
@@ -78,7 +82,9 @@ static int submit_page(struct list_op *op, const char *marker)
 
 static void finish(struct list_op *op, int err)
 {
-	if (op->flat) {
+	if (op->walk) {
+		op->walk_done(op->arg, err, !err && !op->walk_stopped);
+	} else if (op->flat) {
 		op->names_cb(op->arg, err, err ? NULL : op->names, err ? 0 : op->nnames);
 		if (!err) {
 			op->names = NULL;
@@ -152,6 +158,28 @@ static int add_name(struct list_op *op, const char *name)
 	return 0;
 }
 
+/* Hand one page of a walk to its owner, names relative to the walked prefix. */
+static int walk_page(struct list_op *op, const struct az_list *list)
+{
+	struct eng_walk_item *items = calloc(list->n ? list->n : 1, sizeof(*items));
+	size_t plen = strlen(op->prefix), n = 0;
+
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct az_item *it = &list->items[i];
+		if (strncmp(it->name, op->prefix, plen) || !it->name[plen])
+			continue;
+		items[n].name = it->name + plen;
+		eng_item_to_attr(it, &items[n].a);
+		n++;
+	}
+	if (!op->walk_page(op->arg, items, n))
+		op->walk_stopped = true;
+	free(items);
+	return 0;
+}
+
 /* Probe: note what matches the target; true when nothing later can match. */
 static bool probe_item(struct list_op *op, const struct az_item *it)
 {
@@ -191,7 +219,11 @@ static void page_done(struct net_req *r)
 			   : az_parse_list_containers(r->resp.data, r->resp.len, &list, &azerr);
 	if (rc < 0)
 		goto fail;
-	for (size_t i = 0; i < list.n && rc >= 0 && !past; i++) {
+	if (op->walk) {
+		rc = walk_page(op, &list);
+		past = op->walk_stopped;
+	}
+	for (size_t i = 0; !op->walk && i < list.n && rc >= 0 && !past; i++) {
 		if (op->flat) {
 			rc = add_name(op, list.items[i].name);
 			past = op->nnames >= op->max;
@@ -281,6 +313,24 @@ int eng_list_flat(struct eng *e, const char *container, const char *prefix, cons
 		op_free(op);
 		return -ENOMEM;
 	}
+	rc = submit_page(op, NULL);
+	if (rc < 0)
+		op_free(op);
+	return rc;
+}
+
+int eng_walk(struct eng *e, const char *container, const char *prefix, eng_walk_page_fn page,
+	     eng_walk_done_fn done, void *arg)
+{
+	struct list_op *op = op_new(e, container, prefix);
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->walk = true;
+	op->walk_page = page;
+	op->walk_done = done;
+	op->arg = arg;
 	rc = submit_page(op, NULL);
 	if (rc < 0)
 		op_free(op);

@@ -85,7 +85,7 @@ static struct cache_listing *merge_pending(struct fs *fs, struct fs_node *dir,
 	return m;
 }
 
-static void reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l)
+void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l)
 {
 	struct dir_handle *h = calloc(1, sizeof(*h));
 	struct fs_open o = {0};
@@ -118,20 +118,47 @@ static void opendir_listed(void *arg, int err, struct cache_listing *l)
 	} else {
 		/* Too big for the cache or raced with a change: still good for this handle. */
 		(void)cache_put_listing(fs->cache, op->path, l, op->gen);
-		reply_handle(fs, op->req, op->dir, l);
+		fs_dir_reply_handle(fs, op->req, op->dir, l);
 	}
 	free(op->path);
 	free(op);
 }
 
-void fs_opendir(struct fs *fs, void *req, uint64_t ino)
+void fs_dir_list(struct fs *fs, void *req, struct fs_node *dir, const char *path)
 {
 	struct fs_target t = {0};
-	struct opendir_op *op = NULL;
+	struct opendir_op *op;
+	int rc;
+
+	op = calloc(1, sizeof(*op));
+	rc = op ? fs_target_of(fs, path, &t) : -ENOMEM;
+	if (!rc && !(op->path = strdup(path)))
+		rc = -ENOMEM;
+	if (!rc) {
+		op->fs = fs;
+		op->req = req;
+		op->dir = dir;
+		op->gen = cache_generation(fs->cache);
+		rc = eng_list_dir(fs->eng, t.container, t.dir_prefix, opendir_listed, op);
+	}
+	fs_target_release(&t);
+	if (rc < 0) {
+		if (op)
+			free(op->path);
+		free(op);
+		fs_reply_err(fs, req, rc);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, dir);
+		pthread_mutex_unlock(&fs->lock);
+	}
+}
+
+void fs_opendir(struct fs *fs, void *req, uint64_t ino)
+{
 	struct cache_listing *l;
 	struct fs_node *dir;
 	char *path = NULL;
-	int rc;
+	int rc = 0;
 
 	pthread_mutex_lock(&fs->lock);
 	dir = fs_node_get(fs, ino);
@@ -142,48 +169,24 @@ void fs_opendir(struct fs *fs, void *req, uint64_t ino)
 		fs->r.err(req, ENOENT);
 		return;
 	}
-	if (dir->a.type != CACHE_T_DIR) {
+	if (dir->a.type != CACHE_T_DIR)
 		rc = -ENOTDIR;
-		goto fail;
-	}
-	if (!path) {
+	else if (!path)
 		rc = -ENOMEM;
-		goto fail;
-	}
-	l = cache_get_listing(fs->cache, path);
-	if (l) {
+	if (rc < 0) {
 		free(path);
-		reply_handle(fs, req, dir, l);
+		fs_reply_err(fs, req, rc);
+		pthread_mutex_lock(&fs->lock);
+		fs_node_put(fs, dir);
+		pthread_mutex_unlock(&fs->lock);
 		return;
 	}
-	rc = fs_target_of(fs, path, &t);
-	if (rc < 0)
-		goto fail;
-	op = calloc(1, sizeof(*op));
-	if (!op) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	op->fs = fs;
-	op->req = req;
-	op->dir = dir;
-	op->path = path;
-	op->gen = cache_generation(fs->cache);
-	rc = eng_list_dir(fs->eng, t.container, t.dir_prefix, opendir_listed, op);
-	fs_target_release(&t);
-	if (rc < 0) {
-		op->path = NULL;
-		free(op);
-		goto fail;
-	}
-	return;
-fail:
-	fs_target_release(&t);
+	l = cache_get_listing(fs->cache, path);
+	if (l)
+		fs_dir_reply_handle(fs, req, dir, l);
+	else if (!fs_walk_join(fs, req, dir, path))
+		fs_dir_list(fs, req, dir, path);
 	free(path);
-	fs_reply_err(fs, req, rc);
-	pthread_mutex_lock(&fs->lock);
-	fs_node_put(fs, dir);
-	pthread_mutex_unlock(&fs->lock);
 }
 
 void fs_releasedir(struct fs *fs, uint64_t fh)

@@ -75,6 +75,7 @@ void fs_free(struct fs *fs)
 		n->w = NULL;
 	}
 	fs_nodes_release(fs);
+	fs_walk_release(fs);
 	eng_staging_free(fs->staging);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->container);
@@ -244,7 +245,7 @@ static void refresh_finish(struct refresh_op *op, int err, const struct cache_at
 
 	if (a) {
 		pthread_mutex_lock(&fs->lock);
-		op->n->a = *a;
+		fs_node_set_attr(fs, op->n, a);
 		pthread_mutex_unlock(&fs->lock);
 	}
 	op->cb(fs, op->req, op->n, err, a, op->arg);

@@ -43,6 +43,10 @@ struct fs_node {
 	char *link_target;        /* a symlink's target, once read */
 };
 
+#define FS_WALK_RING 8
+
+struct fs_walk;
+
 struct fs {
 	struct fs_config cfg;
 	struct fs_replies r;
@@ -60,6 +64,15 @@ struct fs {
 	uint64_t nodes;           /* protected by lock */
 	struct list_node dirty;   /* protected by lock: nodes with a writer */
 	struct eng_staging *staging;
+
+	/* Tree walks (walk.c); all protected by lock. */
+	struct fs_walk *walk;     /* the one under way, or NULL */
+	char *walk_recent[FS_WALK_RING];
+	uint64_t walk_recent_at[FS_WALK_RING];
+	unsigned walk_recent_head;
+	char *walk_refused[FS_WALK_RING];
+	uint64_t walk_refused_until[FS_WALK_RING];
+	unsigned walk_refused_head;
 };
 
 /* Where a mount-relative path lives on the service. */
@@ -74,6 +87,11 @@ int fs_nodes_init(struct fs *fs);
 void fs_nodes_release(struct fs *fs);
 struct fs_node *fs_node_get(struct fs *fs, uint64_t ino);      /* +1 ref, or NULL */
 void fs_node_put(struct fs *fs, struct fs_node *n);            /* -1 ref */
+/*
+ * New attributes from the service for @n (ignored while @n is being
+ * written here). A changed ETag drops the kernel's cached pages of @n.
+ */
+void fs_node_set_attr(struct fs *fs, struct fs_node *n, const struct cache_attr *a);
 /* Find or create the child @name of @parent with attributes @a; +1 ref. */
 struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char *name,
 			      const struct cache_attr *a);
@@ -135,6 +153,21 @@ void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, 
  * Answers @req with the attributes (@reply_attr) or with success.
  */
 void fs_node_store_meta(struct fs *fs, void *req, struct fs_node *n, bool reply_attr);
+
+/* ---- dir.c ---- */
+/* Answer an opendir with @l (a reference the callee takes); @dir's reference too. */
+void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l);
+/* List @dir (mount path @path) from the service and answer the opendir; takes @dir's reference. */
+void fs_dir_list(struct fs *fs, void *req, struct fs_node *dir, const char *path);
+
+/* ---- walk.c ---- */
+/*
+ * An opendir of @path missed the cache: join or start a tree walk that
+ * will list it. True when the walk took over (it answers @req and owns
+ * @dir's reference); false to list it the ordinary way.
+ */
+bool fs_walk_join(struct fs *fs, void *req, struct fs_node *dir, const char *path);
+void fs_walk_release(struct fs *fs);
 
 /* ---- xattr.c (exposed for tests) ---- */
 int fs_xattr_key(const char *name, char *out, size_t n);    /* "user.x" -> "ux_x" */

@@ -133,13 +133,27 @@ static bool same_kind(uint8_t a, uint8_t b)
 	return (a == CACHE_T_DIR) == (b == CACHE_T_DIR) && (a == CACHE_T_LINK) == (b == CACHE_T_LINK);
 }
 
+void fs_node_set_attr(struct fs *fs, struct fs_node *n, const struct cache_attr *a)
+{
+	/* Being written here: our attributes are the truth until the commit. */
+	if (n->w)
+		return;
+	/* Changed elsewhere while the kernel may hold its pages: have them dropped. */
+	if (n->cached_etag[0] && a->etag[0] && strcmp(n->cached_etag, a->etag)) {
+		n->cached_etag[0] = '\0';
+		if (fs->r.inval_inode)
+			fs->r.inval_inode(fs->r.inval_ctx, n->ino);
+	}
+	n->a = *a;
+}
+
 struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char *name,
 			      const struct cache_attr *a)
 {
 	struct fs_node *n = fs_node_find_child(fs, parent, name);
 
 	if (n && same_kind(n->a.type, a->type)) {
-		n->a = *a;
+		fs_node_set_attr(fs, n, a);
 		n->refs++;
 		return n;
 	}

@@ -9,6 +9,7 @@
 #include "azblobfs/log.h"
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,12 +109,99 @@ static void r_statfs(void *req, const struct statvfs *st)
 	fuse_reply_statfs(req, st);
 }
 
+/*
+ * Kernel cache notifications go through a thread of their own: the kernel
+ * may wait on pages that a read in flight holds, and no request path may
+ * wait on that. The queue is bounded; a notification that does not fit is
+ * dropped (the next open drops the pages anyway: keep_cache is off then).
+ */
+#define INVAL_QUEUE 256
+
+struct fuse_ops_inval {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t inos[INVAL_QUEUE];  /* protected by lock */
+	unsigned head, n;            /* protected by lock */
+	bool stop;                   /* protected by lock */
+	pthread_t thread;
+	struct fuse_ops_ctx *ctx;
+};
+
+static void *inval_main(void *arg)
+{
+	struct fuse_ops_inval *q = arg;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		uint64_t ino;
+		while (!q->n && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (q->stop)
+			break;
+		ino = q->inos[q->head];
+		q->head = (q->head + 1) % INVAL_QUEUE;
+		q->n--;
+		pthread_mutex_unlock(&q->lock);
+		if (q->ctx->se)
+			(void)fuse_lowlevel_notify_inval_inode(q->ctx->se, ino, 0, 0);
+		pthread_mutex_lock(&q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
 static void r_inval_inode(void *ctx, uint64_t ino)
 {
 	struct fuse_ops_ctx *c = ctx;
+	struct fuse_ops_inval *q = __atomic_load_n(&c->inval, __ATOMIC_ACQUIRE);
 
-	if (c->se)
-		(void)fuse_lowlevel_notify_inval_inode(c->se, ino, 0, 0);
+	if (!q) {
+		struct fuse_ops_inval *fresh = calloc(1, sizeof(*fresh));
+		if (!fresh)
+			return;
+		pthread_mutex_init(&fresh->lock, NULL);
+		pthread_cond_init(&fresh->cond, NULL);
+		fresh->ctx = c;
+		if (pthread_create(&fresh->thread, NULL, inval_main, fresh)) {
+			free(fresh);
+			return;
+		}
+		if (!__atomic_compare_exchange_n(&c->inval, &q, fresh, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			/* Another thread started one first: stop ours. */
+			pthread_mutex_lock(&fresh->lock);
+			fresh->stop = true;
+			pthread_cond_signal(&fresh->cond);
+			pthread_mutex_unlock(&fresh->lock);
+			pthread_join(fresh->thread, NULL);
+			free(fresh);
+		} else {
+			q = fresh;
+		}
+	}
+	pthread_mutex_lock(&q->lock);
+	if (q->n < INVAL_QUEUE) {
+		q->inos[(q->head + q->n) % INVAL_QUEUE] = ino;
+		q->n++;
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void fuse_ops_stop(struct fuse_ops_ctx *ctx)
+{
+	struct fuse_ops_inval *q = __atomic_exchange_n(&ctx->inval, NULL, __ATOMIC_ACQ_REL);
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q);
 }
 
 void fuse_ops_replies(struct fs_replies *out, struct fuse_ops_ctx *ctx)
@@ -153,8 +241,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want |= want & conn->capable;
 	/* Writeback caching makes partial-page writes read first; splice has no data to move. */
 	conn->want &= ~(unsigned)(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_SPLICE_READ |
-				  FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-				  FUSE_CAP_READDIRPLUS_AUTO);
+				  FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	/*
+	 * READDIRPLUS_AUTO: the kernel asks for attributes only when lookups follow
+	 * (ls -l, not ls), so a huge listing need not become an inode each. Either
+	 * way costs no request: lookups are answered from the cached listing.
+	 */
+	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
+		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
 	conn->max_write = c->cfg.max_write;
 	/* Must equal the max_read= mount option main passes to fuse_session_new(). */
 	conn->max_read = c->cfg.max_write;

@@ -54,6 +54,10 @@ static const struct valued valued[] = {
 	{"entry_timeout", K_DOUBLE, O(entry_timeout), 0, 86400},
 	{"negative_timeout", K_DOUBLE, O(negative_timeout), 0, 86400},
 	{"metadata_ttl", K_UINT, O(metadata_ttl), 0, 86400 * 365},
+	{"attr_ttl", K_UINT, O(attr_ttl), O(attr_ttl_set), 86400 * 365},
+	{"list_ttl", K_UINT, O(list_ttl), O(list_ttl_set), 86400 * 365},
+	{"negative_ttl", K_UINT, O(negative_ttl), O(negative_ttl_set), 86400 * 365},
+	{"walk_max", K_UINT, O(walk_max), 0, 10000000},
 	{"cache_mb", K_UINT, O(cache_mb), 0, 1 << 20},
 	{"mem_mb", K_UINT, O(mem_mb), 0, 1 << 20},
 	{"max_connections", K_UINT, O(max_connections), 0, 1024},
@@ -268,6 +272,7 @@ static void defaults(struct azb_opts *o)
 	o->entry_timeout = 1.0;
 	o->negative_timeout = 1.0;
 	o->metadata_ttl = 30;
+	o->walk_max = 100000;
 	o->cache_mb = 64;
 	o->mem_mb = 48;
 	o->timeout = 60;
@@ -515,7 +520,12 @@ void opts_usage(const char *prog, void *out)
 		"  attr_timeout=SECS         kernel attribute cache (default: 1)\n"
 		"  entry_timeout=SECS        kernel name cache (default: 1)\n"
 		"  negative_timeout=SECS     kernel cache of absent names (default: 1)\n"
-		"  metadata_ttl=SECS         listings, attributes and absent names (default: 30)\n"
+		"  metadata_ttl=SECS         listings, attributes and absent names (default: 30;\n"
+		"                            0: ask the service every time)\n"
+		"  attr_ttl=SECS, list_ttl=SECS, negative_ttl=SECS\n"
+		"                            each of the above alone (default: metadata_ttl)\n"
+		"  walk_max=N                names one listing of a whole subtree may fetch when a\n"
+		"                            tree walk (find, du, ls -R) is seen (default: 100000; 0: off)\n"
 		"  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
 		"data:\n"
 		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 48)\n"
