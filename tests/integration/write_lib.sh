@@ -163,3 +163,32 @@ pyrun() {
 	shift
 	python3 -c "$code" "$@"
 }
+
+# no_blob_matching ERE: the SDK lists $CONTAINER and no blob name matches ERE
+# as a whole (fails if the listing fails).
+no_blob_matching() {
+	local names
+	names=$(blobtool list "$CONTAINER" --lines) || return 1
+	! grep -qxE -- "$1" <<<"$names"
+}
+
+# no_blob_longer_than N: no blob name in $CONTAINER has more than N characters.
+no_blob_longer_than() {
+	local names
+	names=$(blobtool list "$CONTAINER" --lines) || return 1
+	awk -v n="$1" 'length($0) > n { print; f = 1 } END { exit f }' <<<"$names"
+}
+
+# meta_lacks BLOB KEY: BLOB exists and has no metadata KEY (any case).
+meta_lacks() {
+	local p
+	p=$(blobtool props "$CONTAINER" "$1") || return 1
+	node -e 'const m = JSON.parse(process.argv[1]).metadata;
+process.exit(Object.keys(m).some((k) => k.toLowerCase() === process.argv[2].toLowerCase()) ? 1 : 0);' "$p" "$2"
+}
+
+# blobs_present BLOB...: every BLOB exists in $CONTAINER.
+blobs_present() {
+	local b
+	for b in "$@"; do blob_present "$b" || { echo "missing: $b"; return 1; }; done
+}

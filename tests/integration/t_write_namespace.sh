@@ -1,0 +1,264 @@
+#!/bin/bash
+# t_write_namespace.sh - namespace changes through a real mount, each checked
+# through the SDK: mkdir (marker blob with hdi_isfolder=true), rmdir
+# (ENOTEMPTY when not empty), unlink (also of an open file), rename of files
+# (over an existing file, RENAME_NOREPLACE, RENAME_EXCHANGE refused, onto a
+# directory refused) and of directories with nested content, symlink and
+# readlink (is_symlink=true, target as content), hard links and device nodes
+# refused with EPERM, ENAMETOOLONG for a 256-byte component and for a blob
+# name over 1,024 characters, chmod/chown/touch -d kept in metadata and shown
+# by stat here and on a fresh mount, user.* xattrs in metadata.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/write_lib.sh"
+
+C=$CONTAINER
+T0=$(($(date +%s) - 2))
+mount_fs "cache_dir=$TEST_DIR/stage" "$C" || bail "mount $C read-write"
+
+# errno_of OP ARGS...: run one system call through Python and print "OK" or
+# the errno name (EEXIST, ...). OP: mkdir rmdir unlink rename link symlink
+# mkfifo mknod_chr noreplace exchange.
+errno_of() {
+	pyrun '
+import ctypes, errno, os, stat, sys
+op, args = sys.argv[1], sys.argv[2:]
+libc = ctypes.CDLL(None, use_errno=True)
+def renameat2(a, b, flags):
+    AT_FDCWD = -100
+    if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+try:
+    if op == "mkdir": os.mkdir(args[0])
+    elif op == "rmdir": os.rmdir(args[0])
+    elif op == "unlink": os.unlink(args[0])
+    elif op == "rename": os.rename(args[0], args[1])
+    elif op == "link": os.link(args[0], args[1])
+    elif op == "symlink": os.symlink(args[0], args[1])
+    elif op == "mkfifo": os.mkfifo(args[0])
+    elif op == "mknod_chr": os.mknod(args[0], stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    elif op == "create": os.close(os.open(args[0], os.O_CREAT | os.O_WRONLY, 0o644))
+    elif op == "noreplace": renameat2(args[0], args[1], 1)   # RENAME_NOREPLACE
+    elif op == "exchange": renameat2(args[0], args[1], 2)    # RENAME_EXCHANGE
+    else: raise SystemExit("errno_of: unknown op " + op)
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+' "$@"
+}
+
+# ---------------------------------------------------------------- mkdir / rmdir
+check "mkdir d1" mkdir "$MNT/d1"
+check_eq "d1 is a 0-byte marker blob on the service" 0 "$(blob_prop d1 size)"
+check_eq "d1's marker has metadata hdi_isfolder=true" true "$(blob_meta d1 hdi_isfolder)"
+check_eq "stat shows d1 as a directory" directory "$(stat -c %F "$MNT/d1")"
+check_eq "mkdir of an existing directory gives EEXIST" EEXIST "$(errno_of mkdir "$MNT/d1")"
+check "mkdir -p a/b/c" mkdir -p "$MNT/a/b/c"
+check_eq "a, a/b and a/b/c are folder markers on the service" "true true true" \
+	"$(blob_meta a hdi_isfolder) $(blob_meta a/b hdi_isfolder) $(blob_meta a/b/c hdi_isfolder)"
+check_eq "rmdir of a non-empty directory gives ENOTEMPTY" ENOTEMPTY "$(errno_of rmdir "$MNT/a")"
+check "after ENOTEMPTY the markers of a and a/b are still on the service" \
+	blobs_present a a/b
+check "rmdir d1" rmdir "$MNT/d1"
+check "the SDK no longer finds d1's marker" blob_absent d1
+check "the mount no longer lists d1" absent d1 <(listing "$MNT")
+check "rmdir a/b/c a/b a" rmdir "$MNT/a/b/c" "$MNT/a/b" "$MNT/a"
+check_eq "nothing is left under a on the service" "" "$(blob_names a)"
+printf 'x\n' >"$MNT/plain.txt"
+check_eq "rmdir of a file gives ENOTDIR" ENOTDIR "$(errno_of rmdir "$MNT/plain.txt")"
+mkdir "$MNT/d2"
+check_eq "unlink of a directory gives EISDIR" EISDIR "$(errno_of unlink "$MNT/d2")"
+check_eq "d2's marker survives the refused unlink" true "$(blob_meta d2 hdi_isfolder)"
+# A folder that exists only as a prefix (no marker), made through the SDK.
+seed put "$C" pfx/only.txt
+check_eq "rmdir of a prefix-only folder with a blob gives ENOTEMPTY" ENOTEMPTY "$(errno_of rmdir "$MNT/pfx")"
+check "its blob is still on the service" blob_present pfx/only.txt
+
+# ---------------------------------------------------------------- unlink
+printf 'doomed\n' >"$MNT/doomed.txt"
+check "rm doomed.txt" rm "$MNT/doomed.txt"
+check "the SDK no longer finds doomed.txt" blob_absent doomed.txt
+# An open file that is unlinked, written and then closed must not come back.
+out=$(pyrun '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"first\n")
+os.fsync(fd)
+os.unlink(sys.argv[1])
+os.write(fd, b"second\n")
+back = os.pread(fd, 100, 0)
+os.close(fd)
+print(back == b"first\nsecond\n", os.path.exists(sys.argv[1]))
+' "$MNT/open-unlinked.txt" 2>&1)
+check_eq "an unlinked open file still reads its bytes and its name is gone" "True False" "$out"
+check "after close the unlinked file does not reappear on the service" blob_absent open-unlinked.txt
+
+# ---------------------------------------------------------------- rename of files
+printf 'source bytes\n' >"$MNT/src.txt"
+printf 'old destination, longer than the source\n' >"$MNT/dst.txt"
+chmod 600 "$MNT/src.txt"
+check "mv src.txt over an existing dst.txt" mv "$MNT/src.txt" "$MNT/dst.txt"
+check_blob_text "dst.txt on the service now holds the source's bytes" dst.txt $'source bytes\n'
+check "src.txt is gone from the service" blob_absent src.txt
+check_eq "the renamed blob keeps the source's mode in metadata" 0600 "$(blob_meta dst.txt mode)"
+check_eq "the mount reads dst.txt as the source" "source bytes" "$(cat "$MNT/dst.txt")"
+check_eq "the mount no longer has src.txt" "" "$(listing "$MNT" | grep -x src.txt)"
+
+printf 'x bytes\n' >"$MNT/x.txt"
+printf 'y bytes\n' >"$MNT/y.txt"
+etag_x=$(blob_prop x.txt etag)
+etag_y=$(blob_prop y.txt etag)
+check_eq "renameat2 RENAME_NOREPLACE onto an existing name gives EEXIST" EEXIST "$(errno_of noreplace "$MNT/x.txt" "$MNT/y.txt")"
+check_eq "after EEXIST both blobs are unchanged on the service (ETags)" "$etag_x $etag_y" \
+	"$(blob_prop x.txt etag) $(blob_prop y.txt etag)"
+check_eq "renameat2 RENAME_EXCHANGE gives EINVAL" EINVAL "$(errno_of exchange "$MNT/x.txt" "$MNT/y.txt")"
+check_blob_text "after EINVAL x.txt is unchanged on the service" x.txt $'x bytes\n'
+check_blob_text "after EINVAL y.txt is unchanged on the service" y.txt $'y bytes\n'
+check_eq "renameat2 RENAME_NOREPLACE onto a free name works" OK "$(errno_of noreplace "$MNT/x.txt" "$MNT/z.txt")"
+check_blob_text "z.txt on the service holds x's bytes" z.txt $'x bytes\n'
+check "x.txt is gone from the service" blob_absent x.txt
+check_eq "rename of a file onto a directory gives EISDIR" EISDIR "$(errno_of rename "$MNT/y.txt" "$MNT/d2")"
+check_blob_text "after EISDIR y.txt is unchanged on the service" y.txt $'y bytes\n'
+check "mv a file into a directory" mv "$MNT/y.txt" "$MNT/d2/"
+check_blob_text "d2/y.txt on the service holds y's bytes" d2/y.txt $'y bytes\n'
+check "y.txt is gone from the service" blob_absent y.txt
+
+# ---------------------------------------------------------------- rename of directories
+T=$TMPD/tree
+mkdir -p "$T/sub/deeper" "$T/empty"
+printf 'top\n' >"$T/a.txt"
+for i in $(seq 1 12); do printf 'file %d\n' "$i" >"$T/sub/f$i.txt"; done
+head -c 300000 /dev/urandom >"$T/sub/deeper/c.bin"
+check "cp -r a tree with nested folders into the mount" cp -r "$T" "$MNT/tree"
+check_tree_rest "the tree is on the service under tree/" "$T" tree/
+check "mv tree tree2 (a directory with nested content)" mv "$MNT/tree" "$MNT/tree2"
+check_tree_rest "every file is on the service under tree2/ with its bytes" "$T" tree2/
+check_eq "nothing is left under the old prefix tree/" "" "$(blob_names tree/)"
+check "the old folder's marker is gone" blob_absent tree
+check_eq "the moved folder markers are on the service" "true true true true" \
+	"$(blob_meta tree2 hdi_isfolder) $(blob_meta tree2/sub hdi_isfolder) $(blob_meta tree2/sub/deeper hdi_isfolder) $(blob_meta tree2/empty hdi_isfolder)"
+check_eq "the mount shows the moved tree" "$(cd "$T" && find . | LC_ALL=C sort)" "$(cd "$MNT/tree2" && find . | LC_ALL=C sort)"
+mkdir -p "$MNT/full/inner"
+printf 'keep me\n' >"$MNT/full/inner/keep.txt"
+r=$(errno_of rename "$MNT/tree2" "$MNT/full")
+check "rename of a directory onto a non-empty directory fails (ENOTEMPTY or EEXIST)" \
+	grep -qxE 'ENOTEMPTY|EEXIST' <<<"$r"
+check_blob_text "the target's file survives the refused rename" full/inner/keep.txt $'keep me\n'
+check_tree_rest "the source tree is intact after the refused rename" "$T" tree2/
+
+# ---------------------------------------------------------------- symlinks
+printf 'target content\n' >"$MNT/target.txt"
+check "ln -s target.txt link" ln -s target.txt "$MNT/link"
+check_eq "readlink gives the target" target.txt "$(readlink "$MNT/link")"
+check_eq "stat shows a symbolic link" "symbolic link" "$(stat -c %F "$MNT/link")"
+check_eq "reading through the link gives the target's bytes" "target content" "$(cat "$MNT/link")"
+check_blob_text "the link's blob holds the target as its content" link target.txt
+check_eq "the link's blob has metadata is_symlink=true" true "$(blob_meta link is_symlink)"
+check "ln -s a dangling relative target inside a folder" ln -s ../no/such/file "$MNT/d2/dangling"
+check_blob_text "the dangling link's blob holds its target" d2/dangling ../no/such/file
+
+# ---------------------------------------------------------------- refused node types
+check_eq "link(2) (hard link) gives EPERM" EPERM "$(errno_of link "$MNT/target.txt" "$MNT/hard")"
+check_eq "mkfifo gives EPERM" EPERM "$(errno_of mkfifo "$MNT/fifo")"
+check_eq "mknod of a character device gives EPERM" EPERM "$(errno_of mknod_chr "$MNT/chr")"
+check "no blob was made for the refused nodes" \
+	no_blob_matching 'hard|fifo|chr'
+
+# ---------------------------------------------------------------- name limits
+n255=$(printf 'n%.0s' $(seq 1 255))
+n256=${n255}x
+check_eq "creating a file with a 255-byte name works" OK "$(errno_of create "$MNT/$n255")"
+check "the 255-byte name is a blob on the service" blob_present "$n255"
+check_eq "creating a file with a 256-byte name gives ENAMETOOLONG" ENAMETOOLONG "$(errno_of create "$MNT/$n256")"
+check_eq "mkdir with a 256-byte name gives ENAMETOOLONG" ENAMETOOLONG "$(errno_of mkdir "$MNT/$n256")"
+# 4 folders of 200 characters: "d200/" x 4 is 804 characters; a 220-character
+# file name makes a blob name of exactly 1,024, 221 one of 1,025.
+d200=$(printf 'd%.0s' $(seq 1 200))
+long=$d200/$d200/$d200/$d200
+check "mkdir -p four nested 200-character folders" mkdir -p "$MNT/$long"
+f220=$(printf 'f%.0s' $(seq 1 220))
+check_eq "a file whose blob name has exactly 1,024 characters can be created" OK "$(errno_of create "$MNT/$long/$f220")"
+check "the 1,024-character blob name is on the service" blob_present "$long/$f220"
+check_eq "a file whose blob name would have 1,025 characters gives ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of create "$MNT/$long/${f220}g")"
+check_eq "mkdir of a folder whose name would pass 1,024 characters gives ENAMETOOLONG" ENAMETOOLONG \
+	"$(errno_of mkdir "$MNT/$long/${f220}gh")"
+check "no blob with a name over 1,024 characters exists" \
+	no_blob_longer_than 1024
+
+# ---------------------------------------------------------------- chmod / chown / utimens
+printf 'attributes\n' >"$MNT/attrs.txt"
+check "chmod 640" chmod 640 "$MNT/attrs.txt"
+check "chown 1234:5678" chown 1234:5678 "$MNT/attrs.txt"
+check "touch -d 2001-02-03 04:05:06.123456789 UTC" touch -d '2001-02-03 04:05:06.123456789 UTC' "$MNT/attrs.txt"
+want_stat="640 1234 5678 981173106.123456789 11"
+check_eq "stat shows mode, owner, group, mtime (ns) on this mount" "$want_stat" "$(stat_line "$MNT/attrs.txt")"
+check_eq "metadata on the service: mode 0640, uid 1234, gid 5678, mtime RFC 3339 with ns" \
+	"0640 1234 5678 2001-02-03T04:05:06.123456789Z" \
+	"$(blob_meta attrs.txt mode) $(blob_meta attrs.txt uid) $(blob_meta attrs.txt gid) $(blob_meta attrs.txt mtime)"
+check_blob_text "attrs.txt's bytes are unchanged by setattr" attrs.txt $'attributes\n'
+check "chmod 750 on a folder made by mkdir" chmod 750 "$MNT/d2"
+check_eq "the folder's marker carries mode 0750" 0750 "$(blob_meta d2 mode)"
+check "chmod 700 on a prefix-only folder" chmod 700 "$MNT/pfx"
+check_eq "the prefix-only folder got a marker carrying mode 0700 and hdi_isfolder" "0700 true" \
+	"$(blob_meta pfx mode) $(blob_meta pfx hdi_isfolder)"
+check "touch -d on a folder" touch -d '2010-05-06 07:08:09 UTC' "$MNT/d2"
+check_eq "the folder's marker carries the mtime" 2010-05-06T07:08:09Z \
+	"$(blob_meta d2 mtime | sed 's/\.0*Z$/Z/')"
+printf 'more\n' >>"$MNT/attrs.txt"
+check_eq "a rewrite keeps mode, uid and gid in metadata" "0640 1234 5678" \
+	"$(blob_meta attrs.txt mode) $(blob_meta attrs.txt uid) $(blob_meta attrs.txt gid)"
+check_blob_text "and appends the bytes" attrs.txt $'attributes\nmore\n'
+# A write sets the mtime to now: the 2001 time must be gone from stat and
+# from the metadata (which may hold no mtime, or the new one).
+check_int "after the rewrite stat shows a current mtime" "$(stat -c %Y "$MNT/attrs.txt")" -ge "$T0"
+check "after the rewrite the metadata no longer holds the 2001 mtime" \
+	bash -c '[[ $1 != 2001-* ]]' _ "$(blob_meta attrs.txt mtime 2>/dev/null)"
+touch -d '2001-02-03 04:05:06.123456789 UTC' "$MNT/attrs.txt"
+want_stat="640 1234 5678 981173106.123456789 16"
+
+# ---------------------------------------------------------------- user.* xattrs
+check "setfattr user.color=blue" setfattr -n user.color -v blue "$MNT/attrs.txt"
+check "setfattr user.Mixed.Case_name='a b%c<LF>'" setfattr -n user.Mixed.Case_name -v $'"a b%c\n"' "$MNT/attrs.txt"
+check "setfattr user.bin=0x00ff41" setfattr -n user.bin -v 0x00ff41 "$MNT/attrs.txt"
+check "setfattr user.empty (empty value)" setfattr -n user.empty "$MNT/attrs.txt"
+check_eq "getfattr user.color" blue "$(getfattr --only-values -n user.color "$MNT/attrs.txt")"
+check_eq "getfattr user.Mixed.Case_name" $'a b%c\n.' "$(getfattr --only-values -n user.Mixed.Case_name "$MNT/attrs.txt"; printf .)"
+check_eq "getfattr user.bin (hex)" 0x00ff41 "$(getfattr -e hex -n user.bin --absolute-names "$MNT/attrs.txt" | sed -n 's/^user.bin=//p')"
+check_eq "listxattr lists the four" "user.Mixed.Case_name user.bin user.color user.empty" \
+	"$(getfattr -m - -d --absolute-names "$MNT/attrs.txt" | sed -n 's/=.*//p' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "metadata ux_color=blue on the service" blue "$(blob_meta attrs.txt ux_color)"
+check_eq "metadata ux__4dixed_2e_43ase_5fname='a%20b%25c%0a' on the service" 'a%20b%25c%0a' \
+	"$(blob_meta attrs.txt ux__4dixed_2e_43ase_5fname)"
+check_eq "metadata ux_bin='%00%ffA' on the service" '%00%ffA' "$(blob_meta attrs.txt ux_bin)"
+check_eq "metadata ux_empty='%' on the service" '%' "$(blob_meta attrs.txt ux_empty)"
+check "setfattr -x user.color" setfattr -x user.color "$MNT/attrs.txt"
+check "getfattr user.color now fails" bash -c '! getfattr -n user.color "$1" 2>/dev/null' _ "$MNT/attrs.txt"
+check "the service no longer has ux_color" meta_lacks attrs.txt ux_color
+check_eq "the other attributes' metadata stayed" "0640 %" "$(blob_meta attrs.txt mode) $(blob_meta attrs.txt ux_empty)"
+check_fail_errno "a trusted.* xattr is refused (ENOTSUP)" ENOTSUP setfattr -n trusted.x -v 1 "$MNT/attrs.txt"
+check "setfattr user.kind=folder on a folder" setfattr -n user.kind -v folder "$MNT/d2"
+check_eq "the folder's marker carries ux_kind" folder "$(blob_meta d2 ux_kind)"
+check_blob_text "attrs.txt's bytes are unchanged by the xattrs" attrs.txt $'attributes\nmore\n'
+
+# xattr_dump FILE: every xattr of FILE as name=hex value, sorted.
+xattr_dump() {
+	getfattr -d -m - -e hex --absolute-names "$1" | sed '1d; /^$/d' | LC_ALL=C sort
+}
+xattrs_before=$(xattr_dump "$MNT/attrs.txt")
+check_eq "the xattrs as hex" "$(printf '%s\n' user.Mixed.Case_name=0x61206225630a user.bin=0x00ff41 user.empty=0x)" "$xattrs_before"
+
+# ---------------------------------------------------------------- a fresh mount
+remount_fs || bail "remount"
+check_eq "a fresh mount shows mode, owner, group, mtime of attrs.txt" "$want_stat" "$(stat_line "$MNT/attrs.txt")"
+check_eq "a fresh mount shows d2's mode 0750" 750 "$(stat -c %a "$MNT/d2")"
+check_eq "a fresh mount shows pfx's mode 0700" 700 "$(stat -c %a "$MNT/pfx")"
+check_eq "a fresh mount shows the same xattrs (names and values)" "$xattrs_before" "$(xattr_dump "$MNT/attrs.txt")"
+check_eq "a fresh mount reads the symlink" target.txt "$(readlink "$MNT/link")"
+check_eq "a fresh mount shows the link as a symbolic link" "symbolic link" "$(stat -c %F "$MNT/link")"
+check_eq "a fresh mount shows the moved tree" "$(cd "$T" && find . -type f | LC_ALL=C sort)" \
+	"$(cd "$MNT/tree2" && find . -type f | LC_ALL=C sort)"
+check_eq "a fresh mount shows the empty folder made by mkdir" directory "$(stat -c %F "$MNT/tree2/empty")"
+unmount_fs
+
+done_testing
