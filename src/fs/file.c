@@ -80,8 +80,8 @@ static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err
 	pthread_mutex_lock(&fs->lock);
 	writer = n->w != NULL;
 	/* Same ETag as the last open: what the page cache holds is still right. */
-	keep = a->etag[0] && !strcmp(n->cached_etag, a->etag);
-	memcpy(n->cached_etag, a->etag, sizeof(n->cached_etag));
+	keep = a->etag[0] && n->cached_tag == fs_etag_tag(a->etag);
+	n->cached_tag = fs_etag_tag(a->etag);
 	path = writer ? NULL : fs_node_path(fs, n);
 	pthread_mutex_unlock(&fs->lock);
 	if (writer) {
@@ -268,7 +268,9 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 		n->a = a;
 		az_meta_list_release(&n->meta);
 		n->meta_known = true;
-		n->meta_etag[0] = n->cached_etag[0] = n->content_type[0] = '\0';
+		n->meta_tag = n->cached_tag = 0;
+		free(n->content_type);
+		n->content_type = NULL;
 		rc = fs_node_attach_writer(fs, n, &a, true);
 	}
 	if (!rc) {
@@ -433,22 +435,24 @@ static void commit_with_meta(struct fs *fs, void *req, struct fs_node *n, int er
 
 	(void)req;	struct eng_commit_opts o = {0};
 	struct az_meta_list meta = {0};
-	char ctype[sizeof(n->content_type)];
+	char *ctype = NULL;
 
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
 		err = fs_node_build_meta(fs, n, &meta);
-		memcpy(ctype, n->content_type, sizeof(ctype));
+		ctype = n->content_type ? strdup(n->content_type) : NULL;
 		pthread_mutex_unlock(&fs->lock);
 	}
 	if (err) {
+		free(ctype);
 		committed(op, err, NULL);
 		return;
 	}
-	o.content_type = ctype[0] ? ctype : NULL;
+	o.content_type = ctype;
 	o.meta = &meta;
 	eng_writer_commit(op->w, &o, committed, op);
 	az_meta_list_release(&meta);
+	free(ctype);
 }
 
 void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg)

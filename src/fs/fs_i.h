@@ -27,7 +27,8 @@ struct fs_node {
 	uint64_t nlookup;         /* protected by fs->lock: the kernel's references */
 	unsigned refs;            /* protected by fs->lock: children, handles, operations */
 	struct cache_attr a;      /* protected by fs->lock: last known attributes */
-	char cached_etag[CACHE_ETAG_MAX]; /* protected by fs->lock: version in the page cache */
+	uint64_t cached_tag;      /* protected by fs->lock: fs_etag_tag() of the version in the
+				   * page cache, 0 for none */
 
 	/* The write path; all protected by fs->lock. */
 	struct eng_writer *w;     /* pending content, while open for writing or dirty */
@@ -36,10 +37,10 @@ struct fs_node {
 	struct list_node dirty;   /* on fs->dirty while w is set */
 	bool unlinked;            /* deleted while open: never commit */
 	bool commit_failed;       /* the last commit failed: its data is in staging */
-	bool meta_known;          /* meta is the blob's full metadata as of meta_etag */
-	char meta_etag[CACHE_ETAG_MAX];
+	bool meta_known;          /* meta is the blob's full metadata as of meta_tag */
+	uint64_t meta_tag;        /* fs_etag_tag() of that version */
 	struct az_meta_list meta;
-	char content_type[128];   /* the blob's, kept across rewrites; "" = by extension */
+	char *content_type;       /* the blob's, kept across rewrites; NULL = by extension */
 	char *link_target;        /* a symlink's target, once read */
 };
 
@@ -81,6 +82,9 @@ struct fs_target {
 	char *blob;               /* blob name ("" for a container root) */
 	char *dir_prefix;         /* blob + '/' (or the mount prefix) for listing it */
 };
+
+/* A 64-bit fingerprint of an ETag (0 for none): nodes keep these, not the strings. */
+uint64_t fs_etag_tag(const char *etag);
 
 /* ---- inode.c (callers hold fs->lock unless noted) ---- */
 int fs_nodes_init(struct fs *fs);

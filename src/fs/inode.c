@@ -43,9 +43,15 @@ int fs_nodes_init(struct fs *fs)
 	return 0;
 }
 
+uint64_t fs_etag_tag(const char *etag)
+{
+	return *etag ? util_hash(etag, strlen(etag), UTIL_HASH_SEED) | 1 : 0;
+}
+
 static void node_free(struct fs_node *n)
 {
 	az_meta_list_release(&n->meta);
+	free(n->content_type);
 	free(n->link_target);
 	free(n->name);
 	free(n);
@@ -139,8 +145,8 @@ void fs_node_set_attr(struct fs *fs, struct fs_node *n, const struct cache_attr 
 	if (n->w)
 		return;
 	/* Changed elsewhere while the kernel may hold its pages: have them dropped. */
-	if (n->cached_etag[0] && a->etag[0] && strcmp(n->cached_etag, a->etag)) {
-		n->cached_etag[0] = '\0';
+	if (n->cached_tag && a->etag[0] && n->cached_tag != fs_etag_tag(a->etag)) {
+		n->cached_tag = 0;
 		if (fs->r.inval_inode)
 			fs->r.inval_inode(fs->r.inval_ctx, n->ino);
 	}

@@ -38,8 +38,9 @@ static void meta_loaded(void *arg, int err, const struct az_props *p)
 		err = az_meta_copy(&n->meta, &p->meta);
 		if (!err) {
 			n->meta_known = true;
-			cache_etag_copy(n->meta_etag, p->etag);
-			snprintf(n->content_type, sizeof(n->content_type), "%s", p->content_type);
+			n->meta_tag = fs_etag_tag(p->etag);
+			free(n->content_type);
+			n->content_type = p->content_type[0] ? strdup(p->content_type) : NULL;
 		}
 		pthread_mutex_unlock(&fs->lock);
 	}
@@ -58,14 +59,14 @@ void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn c
 	int rc;
 
 	pthread_mutex_lock(&fs->lock);
-	if ((n->meta_known && !strcmp(n->meta_etag, n->a.etag)) || n->w || n == fs->root ||
+	if ((n->meta_known && n->meta_tag == fs_etag_tag(n->a.etag)) || n->w || n == fs->root ||
 	    !n->a.etag[0] || !(n->a.flags & CACHE_F_XMETA)) {
 		/* Nothing beyond our own keys, or we wrote it last: what we hold is all of it. */
-		if (!n->meta_known || strcmp(n->meta_etag, n->a.etag)) {
+		if (!n->meta_known || n->meta_tag != fs_etag_tag(n->a.etag)) {
 			if (!n->w)
 				az_meta_list_release(&n->meta);
 			n->meta_known = true;
-			memcpy(n->meta_etag, n->a.etag, sizeof(n->meta_etag));
+			n->meta_tag = fs_etag_tag(n->a.etag);
 		}
 		n->refs++;
 		pthread_mutex_unlock(&fs->lock);
@@ -152,8 +153,8 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
 	bool xmeta = false;
 
 	pthread_mutex_lock(&fs->lock);
-	if (data_changed || !strcmp(n->cached_etag, n->a.etag))
-		cache_etag_copy(n->cached_etag, res->etag);
+	if (data_changed || n->cached_tag == fs_etag_tag(n->a.etag))
+		n->cached_tag = fs_etag_tag(res->etag);
 	if (data_changed)
 		n->a.size = res->size;
 	cache_etag_copy(n->a.etag, res->etag);
@@ -168,7 +169,7 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
 	else
 		n->a.flags &= (uint16_t)~CACHE_F_XMETA;
 	n->meta_known = true;
-	cache_etag_copy(n->meta_etag, res->etag);
+	n->meta_tag = fs_etag_tag(res->etag);
 	a = n->a;
 	path = n->unlinked ? NULL : fs_node_path(fs, n);
 	pthread_mutex_unlock(&fs->lock);
