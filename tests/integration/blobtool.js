@@ -37,6 +37,11 @@
 //                                       blob under P: {name,size,contentType,
 //                                       metadata} (+ sha256 of its bytes, hex,
 //                                       with --sha256; 16 downloads in flight)
+//   get-tree C PREFIX DIR               download every blob under PREFIX into
+//                                       DIR (name minus PREFIX as the path);
+//                                       folder markers (hdi_isfolder=true) become
+//                                       directories, blobs with is_symlink=true
+//                                       symlinks to their content
 //   blocks C NAME                       JSON {committed:[{name,size}],
 //                                       uncommitted:[{name,size}]}: the block
 //                                       list (names base64, as the service has them)
@@ -282,6 +287,36 @@ const commands = {
 			await Promise.all(Array.from({ length: Math.min(16, out.length) }, worker));
 		}
 		await writeOut(JSON.stringify(out) + '\n');
+	},
+
+	async 'get-tree'(argv) {
+		const { pos } = parseArgs(argv, []);
+		need(pos, 3, 'get-tree C PREFIX DIR');
+		const [c, prefix, dir] = pos;
+		const cc = service().getContainerClient(c);
+		const items = [];
+		for await (const it of cc.listBlobsFlat({ prefix, includeMetadata: true })) items.push(it);
+		const md = (it) => Object.fromEntries(Object.entries(it.metadata || {}).map(([k, v]) => [k.toLowerCase(), v]));
+		fs.mkdirSync(dir, { recursive: true });
+		let next = 0;
+		const worker = async () => {
+			while (next < items.length) {
+				const it = items[next++];
+				const rel = it.name.slice(prefix.length).replace(/\/+$/, '');
+				if (rel === '') continue;
+				const dst = path.join(dir, rel);
+				const m = md(it);
+				if (m.hdi_isfolder === 'true') {
+					fs.mkdirSync(dst, { recursive: true });
+					continue;
+				}
+				fs.mkdirSync(path.dirname(dst), { recursive: true });
+				const buf = await cc.getBlobClient(it.name).downloadToBuffer();
+				if (m.is_symlink === 'true') fs.symlinkSync(buf.toString(), dst);
+				else fs.writeFileSync(dst, buf);
+			}
+		};
+		await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
 	},
 
 	async blocks(argv) {

@@ -15,38 +15,6 @@ C=$CONTAINER
 T0=$(($(date +%s) - 2))
 mount_fs "cache_dir=$TEST_DIR/stage" "$C" || bail "mount $C read-write"
 
-# errno_of OP ARGS...: run one system call through Python and print "OK" or
-# the errno name (EEXIST, ...). OP: mkdir rmdir unlink rename link symlink
-# mkfifo mknod_chr noreplace exchange.
-errno_of() {
-	pyrun '
-import ctypes, errno, os, stat, sys
-op, args = sys.argv[1], sys.argv[2:]
-libc = ctypes.CDLL(None, use_errno=True)
-def renameat2(a, b, flags):
-    AT_FDCWD = -100
-    if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-try:
-    if op == "mkdir": os.mkdir(args[0])
-    elif op == "rmdir": os.rmdir(args[0])
-    elif op == "unlink": os.unlink(args[0])
-    elif op == "rename": os.rename(args[0], args[1])
-    elif op == "link": os.link(args[0], args[1])
-    elif op == "symlink": os.symlink(args[0], args[1])
-    elif op == "mkfifo": os.mkfifo(args[0])
-    elif op == "mknod_chr": os.mknod(args[0], stat.S_IFCHR | 0o600, os.makedev(1, 3))
-    elif op == "create": os.close(os.open(args[0], os.O_CREAT | os.O_WRONLY, 0o644))
-    elif op == "noreplace": renameat2(args[0], args[1], 1)   # RENAME_NOREPLACE
-    elif op == "exchange": renameat2(args[0], args[1], 2)    # RENAME_EXCHANGE
-    else: raise SystemExit("errno_of: unknown op " + op)
-    print("OK")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e.errno)))
-' "$@"
-}
-
 # ---------------------------------------------------------------- mkdir / rmdir
 check "mkdir d1" mkdir "$MNT/d1"
 check_eq "d1 is a 0-byte marker blob on the service" 0 "$(blob_prop d1 size)"

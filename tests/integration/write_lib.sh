@@ -192,3 +192,61 @@ blobs_present() {
 	local b
 	for b in "$@"; do blob_present "$b" || { echo "missing: $b"; return 1; }; done
 }
+
+# errno_of OP ARGS...: run one system call through Python and print "OK" or
+# the errno name (EEXIST, EROFS, ...). OPs:
+#   mkdir D | rmdir D | unlink F | rename A B | link A B | symlink T L |
+#   mkfifo F | mknod_chr F | create F (O_CREAT|O_WRONLY) |
+#   noreplace A B (renameat2 RENAME_NOREPLACE) | exchange A B (RENAME_EXCHANGE) |
+#   open_w F | open_rw F | open_trunc F | open_append F (open, close) |
+#   truncate F N (truncate(2)) | chmod F MODE(octal) | chown F UID GID |
+#   utime F EPOCH | setxattr F NAME VALUE | removexattr F NAME |
+#   fallocate F LEN | mmap_shared_w F (map read-write shared, write a byte)
+errno_of() {
+	pyrun '
+import ctypes, errno, mmap, os, stat, sys
+op, args = sys.argv[1], sys.argv[2:]
+libc = ctypes.CDLL(None, use_errno=True)
+def renameat2(a, b, flags):
+    AT_FDCWD = -100
+    if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+def open_close(path, flags):
+    os.close(os.open(path, flags, 0o644))
+try:
+    if op == "mkdir": os.mkdir(args[0])
+    elif op == "rmdir": os.rmdir(args[0])
+    elif op == "unlink": os.unlink(args[0])
+    elif op == "rename": os.rename(args[0], args[1])
+    elif op == "link": os.link(args[0], args[1])
+    elif op == "symlink": os.symlink(args[0], args[1])
+    elif op == "mkfifo": os.mkfifo(args[0])
+    elif op == "mknod_chr": os.mknod(args[0], stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    elif op == "create": open_close(args[0], os.O_CREAT | os.O_WRONLY)
+    elif op == "noreplace": renameat2(args[0], args[1], 1)
+    elif op == "exchange": renameat2(args[0], args[1], 2)
+    elif op == "open_w": open_close(args[0], os.O_WRONLY)
+    elif op == "open_rw": open_close(args[0], os.O_RDWR)
+    elif op == "open_trunc": open_close(args[0], os.O_RDONLY | os.O_TRUNC)
+    elif op == "open_append": open_close(args[0], os.O_WRONLY | os.O_APPEND)
+    elif op == "truncate": os.truncate(args[0], int(args[1]))
+    elif op == "chmod": os.chmod(args[0], int(args[1], 8))
+    elif op == "chown": os.chown(args[0], int(args[1]), int(args[2]))
+    elif op == "utime": os.utime(args[0], (int(args[1]), int(args[1])))
+    elif op == "setxattr": os.setxattr(args[0], args[1], args[2].encode())
+    elif op == "removexattr": os.removexattr(args[0], args[1])
+    elif op == "fallocate":
+        fd = os.open(args[0], os.O_RDONLY)
+        try: os.posix_fallocate(fd, 0, int(args[1]))
+        finally: os.close(fd)
+    elif op == "mmap_shared_w":
+        fd = os.open(args[0], os.O_RDWR)
+        m = mmap.mmap(fd, 0, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        m[0:1] = b"!"; m.close(); os.close(fd)
+    else: raise SystemExit("errno_of: unknown op " + op)
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+' "$@"
+}
