@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 void eng_config_defaults(struct eng_config *cfg)
@@ -36,13 +37,59 @@ int eng_new(const struct eng_config *cfg, struct net *net, const struct az_clien
 	e->cfg = *cfg;
 	e->net = net;
 	e->az = az;
+	pthread_mutex_init(&e->pool_lock, NULL);
 	*out = e;
 	return 0;
 }
 
 void eng_free(struct eng *e)
 {
+	if (!e)
+		return;
+	for (unsigned i = 0; i < e->npool; i++)
+		munmap(e->pool[i].p, e->pool[i].size);
+	pthread_mutex_destroy(&e->pool_lock);
 	free(e);
+}
+
+void *eng_buf_get(struct eng *e, size_t size)
+{
+	void *p = NULL;
+
+	pthread_mutex_lock(&e->pool_lock);
+	for (unsigned i = e->npool; i-- > 0;) {
+		if (e->pool[i].size == size) {
+			p = e->pool[i].p;
+			e->pool_bytes -= size;
+			e->pool[i] = e->pool[--e->npool];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->pool_lock);
+	if (p)
+		return p;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void eng_buf_put(struct eng *e, void *p, size_t size)
+{
+	uint64_t used = eng_budget_used(e);
+	bool keep;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&e->pool_lock);
+	keep = e->npool < POOL_SLOTS && used + e->pool_bytes + size <= e->cfg.mem_budget;
+	if (keep) {
+		e->pool[e->npool].p = p;
+		e->pool[e->npool].size = size;
+		e->npool++;
+		e->pool_bytes += size;
+	}
+	pthread_mutex_unlock(&e->pool_lock);
+	if (!keep)
+		munmap(p, size);
 }
 
 struct net *eng_net(struct eng *e)

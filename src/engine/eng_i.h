@@ -6,11 +6,22 @@
 
 #include "azblobfs/engine.h"
 
+#include <pthread.h>
+
+#define POOL_SLOTS 64
+
 struct eng {
 	struct eng_config cfg;
 	struct net *net;
 	const struct az_client *az;
 	uint64_t budget_used; /* atomic */
+	pthread_mutex_t pool_lock;
+	struct {
+		void *p;
+		size_t size;
+	} pool[POOL_SLOTS];   /* protected by pool_lock: free buffers */
+	unsigned npool;       /* protected by pool_lock */
+	uint64_t pool_bytes;  /* protected by pool_lock */
 };
 
 /* Log a failed request once: "OP 'NAME': message". */

@@ -106,9 +106,8 @@ static bool chunk_unref(struct chunk *c)
 
 	if (--c->refs)
 		return false;
-	if (c->data)
-		munmap(c->data, c->len);
 	eng_budget_release(r->e, c->len);
+	eng_buf_put(r->e, c->data, c->len);
 	net_req_release(&c->req);
 	r->nchunks--;
 	free(c);
@@ -138,8 +137,8 @@ static struct chunk *chunk_start(struct eng_reader *r, struct list_node *before,
 
 	if (!c)
 		goto fail;
-	c->data = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->data == MAP_FAILED) {
+	c->data = eng_buf_get(r->e, len);
+	if (!c->data) {
 		free(c);
 		goto fail;
 	}
@@ -500,6 +499,7 @@ void eng_read(struct eng_reader *r, uint64_t off, size_t len, eng_read_cb cb, vo
 	struct pending *p;
 	struct reply rep;
 	uint64_t end;
+	bool last;
 	int rc;
 
 	if (off >= r->size || !len) {
@@ -535,8 +535,18 @@ void eng_read(struct eng_reader *r, uint64_t off, size_t len, eng_read_cb cb, vo
 		pthread_mutex_unlock(&r->lock);
 		return;
 	}
+	/*
+	 * Once the reply is out the kernel may release the file and free the
+	 * reader on another thread, while deliver() still drops chunk references.
+	 */
+	r->refs++;
 	pthread_mutex_unlock(&r->lock);
 	deliver(r, &rep, 1);
+	pthread_mutex_lock(&r->lock);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		reader_destroy(r);
 }
 
 void eng_reader_stats(struct eng_reader *r, struct eng_reader_stats *out)

@@ -411,8 +411,8 @@ int commit_start(struct eng_writer *w, struct wop *op)
 			return 0;
 		}
 	} else if (w->cur) {
-		munmap(w->cur, w->cur_cap);
 		eng_budget_release(w->e, w->cur_cap);
+		eng_buf_put(w->e, w->cur, w->cur_cap);
 		w->cur = NULL;
 		w->cur_cap = 0;
 	}

@@ -165,7 +165,8 @@ struct upload {
 	struct eng_writer *w;
 	struct net_req req;
 	char *buf;
-	uint64_t len;
+	uint64_t cap;   /* the buffer's size */
+	uint64_t len;   /* the bytes in it */
 	uint64_t off;
 	uint32_t index;
 };
@@ -192,8 +193,8 @@ static void upload_done(struct net_req *r)
 				log_debug("cannot note a kept block of '%s'", w->blob);
 		w->keep = true;
 	}
-	munmap(u->buf, u->len);
 	eng_budget_release(w->e, u->len);
+	eng_buf_put(w->e, u->buf, u->cap);
 	w->inflight--;
 	net_req_release(&u->req);
 	free(u);
@@ -219,6 +220,7 @@ int writer_send_cur(struct eng_writer *w)
 		return -ENOMEM;
 	u->w = w;
 	u->buf = w->cur;
+	u->cap = w->cur_cap;
 	u->len = w->cur_len;
 	u->off = w->sent_bytes;
 	u->index = w->nblocks;
@@ -267,8 +269,8 @@ static int alloc_cur(struct eng_writer *w)
 			return -EAGAIN;
 		eng_budget_force(w->e, cap);
 	}
-	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	p = eng_buf_get(w->e, cap);
+	if (!p) {
 		eng_budget_release(w->e, cap);
 		return -ENOMEM;
 	}
@@ -452,8 +454,8 @@ void writer_destroy(struct eng_writer *w)
 	struct list_node *ln;
 
 	if (w->cur) {
-		munmap(w->cur, w->cur_cap);
 		eng_budget_release(w->e, w->cur_cap);
+		eng_buf_put(w->e, w->cur, w->cur_cap);
 	}
 	if (w->sf.fd >= 0) {
 		close(w->sf.fd);

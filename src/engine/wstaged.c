@@ -92,8 +92,8 @@ int staged_enter(struct eng_writer *w)
 			return -ENOMEM;
 	}
 	if (w->cur) {
-		munmap(w->cur, w->cur_cap);
 		eng_budget_release(w->e, w->cur_cap);
+		eng_buf_put(w->e, w->cur, w->cur_cap);
 		w->cur = NULL;
 		w->cur_len = w->cur_cap = 0;
 	}
@@ -242,8 +242,8 @@ static void fill_done(struct net_req *r)
 			rc = -ENOMEM;
 	}
 	f->fn(w, f->arg, rc);
-	munmap(f->buf, f->len);
 	eng_budget_release(w->e, f->len);
+	eng_buf_put(w->e, f->buf, f->len);
 	net_req_release(&f->req);
 	free(f);
 	writer_pump(w);
@@ -260,8 +260,8 @@ int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, vo
 
 	if (!f)
 		return -ENOMEM;
-	f->buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (f->buf == MAP_FAILED) {
+	f->buf = eng_buf_get(w->e, len);
+	if (!f->buf) {
 		free(f);
 		return -ENOMEM;
 	}
@@ -288,8 +288,8 @@ int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, vo
 	return 0;
 fail:
 	net_req_release(&f->req);
-	munmap(f->buf, len);
 	eng_budget_release(w->e, len);
+	eng_buf_put(w->e, f->buf, len);
 	free(f);
 	return rc;
 }
