@@ -42,6 +42,10 @@
 //                                       folder markers (hdi_isfolder=true) become
 //                                       directories, blobs with is_symlink=true
 //                                       symlinks to their content
+//   lease C NAME                        acquire an infinite lease on the blob
+//                                       (writes and deletes without its id fail);
+//                                       prints the lease id
+//   unlease C NAME ID                   release that lease
 //   blocks C NAME                       JSON {committed:[{name,size}],
 //                                       uncommitted:[{name,size}]}: the block
 //                                       list (names base64, as the service has them)
@@ -317,6 +321,21 @@ const commands = {
 			}
 		};
 		await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
+	},
+
+	async lease(argv) {
+		const { pos } = parseArgs(argv, []);
+		need(pos, 2, 'lease C NAME');
+		const blob = service().getContainerClient(pos[0]).getBlobClient(pos[1]);
+		const r = await blob.getBlobLeaseClient().acquireLease(-1);
+		await writeOut(r.leaseId + '\n');
+	},
+
+	async unlease(argv) {
+		const { pos } = parseArgs(argv, []);
+		need(pos, 3, 'unlease C NAME ID');
+		const blob = service().getContainerClient(pos[0]).getBlobClient(pos[1]);
+		await blob.getBlobLeaseClient(pos[2]).releaseLease();
 	},
 
 	async blocks(argv) {

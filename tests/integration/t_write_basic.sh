@@ -2,8 +2,9 @@
 # t_write_basic.sh - the data write path through a real mount, every result
 # checked through the SDK (size, bytes, Content-Type, Content-MD5): 0-byte
 # files, a small file in one Put Blob, a file over 8 MiB streamed in Put
-# Blocks while it is still open and committed by one Put Block List, append,
-# overwrite in the middle (small and big), truncate down and up, O_TRUNC,
+# Blocks while it is still open and committed by one Put Block List, four
+# writers at once, append, overwrite in the middle (small and big), truncate
+# down and up (to 40 MiB), O_TRUNC,
 # sparse dd seek=, reading your own writes before close, two handles on one
 # file, fsync committing an open file, mmap MAP_SHARED writes, Content-Type
 # from the extension, unlink; a fresh mount reads it all back; no staging
@@ -85,6 +86,20 @@ check_eq "big.bin has Content-Type application/octet-stream" application/octet-s
 check_eq "a sequential write from empty left nothing in the staging directory" "" \
 	"$(find "$STAGE" -type f 2>/dev/null)"
 
+# ---------------------------------------------------------------- parallel writers
+for i in 1 2 3 4; do head -c $((9 * MiB + i * 1000)) /dev/urandom >"$EXP/par$i.bin"; done
+pids=()
+for i in 1 2 3 4; do
+	cp "$EXP/par$i.bin" "$MNT/par$i.bin" &
+	pids+=($!)
+done
+rcs=""
+for p in "${pids[@]}"; do wait "$p"; rcs+="$? "; done
+check_eq "four cp of 9 MiB files at once all succeed" "0 0 0 0 " "$rcs"
+for i in 1 2 3 4; do
+	check_blob_file "par$i.bin on the service has its own bytes" "par$i.bin" "$EXP/par$i.bin"
+done
+
 # ---------------------------------------------------------------- append
 printf 'appended line\n' >>"$EXP/small.txt"
 check "append with >>" bash -c 'printf "appended line\n" >>"$1"' _ "$MNT/small.txt"
@@ -124,6 +139,12 @@ check "write path-trunc.txt" cp "$EXP/path-trunc.txt" "$MNT/path-trunc.txt"
 truncate -s 5 "$EXP/path-trunc.txt"
 check "truncate(2) by path, no open handle" pyrun 'import os, sys; os.truncate(sys.argv[1], 5)' "$MNT/path-trunc.txt"
 check_blob_file "after truncate(2), path-trunc.txt on the service is its first 5 bytes" path-trunc.txt "$EXP/path-trunc.txt"
+
+truncate -s $((40 * MiB + 1)) "$EXP/grown.bin"
+printf 'head' | dd of="$EXP/grown.bin" conv=notrunc status=none
+check "create a file, write 4 bytes, truncate it up to 40 MiB + 1" bash -c '
+	printf head >"$1" && truncate -s $((40 * 1024 * 1024 + 1)) "$1"' _ "$MNT/grown.bin"
+check_blob_file "grown.bin on the service: the 4 bytes, then zeros to 40 MiB + 1" grown.bin "$EXP/grown.bin"
 
 # ---------------------------------------------------------------- O_TRUNC
 printf 'replaced\n' >"$EXP/big.bin"

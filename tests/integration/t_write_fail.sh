@@ -10,6 +10,8 @@
 #    after about the 5 s deadline (not 3 x 5 s), the bytes are kept;
 #  - a file over 8 MiB whose first blocks were uploaded before the service
 #    went away: close gives EIO and every written byte is kept locally;
+#  - the service refusing a commit (a lease held elsewhere): close gives EIO,
+#    the whole new content is kept;
 #  - Azurite back: the same mount writes and commits again (checked through
 #    the SDK), and the kept staging files are still there after unmount.
 PRIVATE_AZURITE=1
@@ -61,25 +63,31 @@ for line in sys.stdin:
         break
 '
 
-# writer_start FILE DATA_FILE: start the writer as a coprocess and wait for
-# its "written".
+# writer_start FILE DATA_FILE: start the writer (its stdin and stdout are
+# FIFOs held open by this shell as WR_TO / WR_FROM) and wait for "written".
 writer_start() {
-	coproc WR { exec python3 -c "$WRITER" "$1" "$2" "$MNT" 2>&1; }
-	OWN_PIDS+=("$WR_PID")
 	local line
-	IFS= read -r -t 60 line <&"${WR[0]}"
-	[[ $line == written ]] || { diag "writer said: $line" "$(timeout 5 cat <&"${WR[0]}")"; return 1; }
+	rm -f "$TMPD/wr.in" "$TMPD/wr.out"
+	mkfifo "$TMPD/wr.in" "$TMPD/wr.out" || return 1
+	python3 -c "$WRITER" "$1" "$2" "$MNT" <"$TMPD/wr.in" >"$TMPD/wr.out" 2>"$TMPD/wr.err" &
+	WR_PID=$!
+	OWN_PIDS+=("$WR_PID")
+	exec {WR_TO}>"$TMPD/wr.in" {WR_FROM}<"$TMPD/wr.out"
+	IFS= read -r -t 60 line <&"$WR_FROM"
+	[[ $line == written ]] || { diag "writer said: $line" "$(cat "$TMPD/wr.err")"; return 1; }
 }
 
 # writer_do CMD: send CMD, print the writer's answer ("OK 12", "EIO 5003").
 writer_do() {
 	local line
-	printf '%s\n' "$1" >&"${WR[1]}"
-	IFS= read -r -t 120 line <&"${WR[0]}" || line="no answer"
+	printf '%s\n' "$1" >&"$WR_TO"
+	IFS= read -r -t 120 line <&"$WR_FROM" || line="no answer: $(cat "$TMPD/wr.err")"
 	printf '%s\n' "$line"
 }
 
+# writer_end: close the FIFOs and reap the writer.
 writer_end() {
+	exec {WR_TO}>&- {WR_FROM}<&-
 	wait "$WR_PID" 2>/dev/null
 }
 
@@ -181,6 +189,33 @@ fi
 check "the daemon log says the changes to out/big.dat were not committed and where they are" \
 	grep -qE "out/big\.dat.*$STAGE/" "$DAEMON_LOG"
 azurite_start || bail "restart Azurite"
+
+# ---------------------------------------------------------------- a refusing service
+# The service answers but refuses the commit (another client holds a lease on
+# the blob): not retryable; close gives EIO, the new content is kept.
+printf 'base content\n' >"$TMPD/leased.base"
+check "write a file to lease" cp "$TMPD/leased.base" "$MNT/out/leased.txt"
+lease_id=$(blobtool lease "$C" out/leased.txt) || bail "lease out/leased.txt through the SDK"
+{ cat "$TMPD/leased.base"; head -c 5000 /dev/urandom; } >"$TMPD/leased.want"
+head -c 5000 <(tail -c 5000 "$TMPD/leased.want") >"$TMPD/leased.tail"
+r=$(pyrun '
+import errno, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+os.write(fd, open(sys.argv[2], "rb").read())
+t0 = time.monotonic()
+try:
+    os.close(fd); res = "OK"
+except OSError as e:
+    res = errno.errorcode.get(e.errno, str(e.errno))
+print(res, int((time.monotonic() - t0) * 1000))
+' "$MNT/out/leased.txt" "$TMPD/leased.tail" 2>&1)
+check_eq "close of an append to a blob leased by someone else gives EIO" EIO "${r% *}"
+check_blob_file "the leased blob is unchanged on the service" out/leased.txt "$TMPD/leased.base"
+kept=$(kept_copy_of "$TMPD/leased.want")
+check "a staging file holds the whole new content (old bytes + appended)" test -n "$kept"
+[[ -n $kept ]] && check_int "the daemon log names the blob and that staging file" \
+	"$(log_lines_for "$C/out/leased.txt" "$kept")" -ge 1
+blobtool unlease "$C" out/leased.txt "$lease_id" >/dev/null
 
 # ---------------------------------------------------------------- the service back
 check "the service answers the SDK again" blobtool list "$C"

@@ -3,7 +3,8 @@
 # through the SDK: mkdir (marker blob with hdi_isfolder=true), rmdir
 # (ENOTEMPTY when not empty), unlink (also of an open file), rename of files
 # (over an existing file, RENAME_NOREPLACE, RENAME_EXCHANGE refused, onto a
-# directory refused) and of directories with nested content, symlink and
+# directory refused) and of directories with nested content, renames failing
+# midway (a leased original) reported without losing a blob, symlink and
 # readlink (is_symlink=true, target as content), hard links and device nodes
 # refused with EPERM, ENAMETOOLONG for a 256-byte component and for a blob
 # name over 1,024 characters, chmod/chown/touch -d kept in metadata and shown
@@ -113,6 +114,38 @@ check "rename of a directory onto a non-empty directory fails (ENOTEMPTY or EEXI
 	grep -qxE 'ENOTEMPTY|EEXIST' <<<"$r"
 check_blob_text "the target's file survives the refused rename" full/inner/keep.txt $'keep me\n'
 check_tree_rest "the source tree is intact after the refused rename" "$T" tree2/
+
+# A rename that fails midway: another client holds a lease on one original,
+# so it can be copied but not deleted. The failure is reported, every blob
+# exists under the old or the new name with its bytes, and the mount shows
+# at once what the service has (the new folder; the leftover original).
+mkdir "$MNT/lsrc"
+for i in $(seq -w 1 12); do printf 'leased tree %s\n' "$i" >"$MNT/lsrc/f$i.txt"; done
+lease_id=$(blobtool lease "$C" lsrc/f05.txt) || bail "lease lsrc/f05.txt through the SDK"
+check_fail "mv of a folder whose original cannot be deleted (leased) reports a failure" mv "$MNT/lsrc" "$MNT/ldst"
+lost=""
+for i in $(seq -w 1 12); do
+	old=$(blobtool get "$C" "lsrc/f$i.txt" 2>/dev/null)
+	new=$(blobtool get "$C" "ldst/f$i.txt" 2>/dev/null)
+	[[ $old == "leased tree $i" || $new == "leased tree $i" ]] || lost+=" f$i.txt"
+done
+check_eq "after the failed folder rename every blob exists under the old or the new name (SDK)" "" "$lost"
+check_eq "the leased original is still under the old name (SDK)" "leased tree 05" "$(blobtool get "$C" lsrc/f05.txt 2>&1)"
+check_eq "the mount shows the old folder as the service has it" "$(blob_names lsrc/ | sed 's,^lsrc/,,')" "$(listing "$MNT/lsrc" 2>&1)"
+check_eq "the mount shows the new folder at once (stat)" directory "$(stat -c %F "$MNT/ldst" 2>&1)"
+check_eq "the mount lists the new folder's files as the service has them" \
+	"$(blob_names ldst/ | sed 's,^ldst/,,')" "$(listing "$MNT/ldst" 2>&1)"
+printf 'leased file\n' >"$MNT/lfile.txt"
+lease_id2=$(blobtool lease "$C" lfile.txt) || bail "lease lfile.txt through the SDK"
+check_fail "mv of a file whose original cannot be deleted (leased) reports a failure" mv "$MNT/lfile.txt" "$MNT/lfile2.txt"
+check_blob_text "the leased file is unchanged under its old name (SDK)" lfile.txt $'leased file\n'
+if blob_present lfile2.txt; then
+	check_blob_text "the copy under the new name has the bytes (SDK)" lfile2.txt $'leased file\n'
+	check_eq "the mount shows the copy the service has under the new name" "leased file" "$(cat "$MNT/lfile2.txt" 2>&1)"
+fi
+check_eq "the mount still reads the old name" "leased file" "$(cat "$MNT/lfile.txt" 2>&1)"
+blobtool unlease "$C" lsrc/f05.txt "$lease_id" >/dev/null
+blobtool unlease "$C" lfile.txt "$lease_id2" >/dev/null
 
 # ---------------------------------------------------------------- symlinks
 printf 'target content\n' >"$MNT/target.txt"
