@@ -4,7 +4,8 @@
 # (ENOTEMPTY when not empty), unlink (also of an open file), rename of files
 # (over an existing file, RENAME_NOREPLACE, RENAME_EXCHANGE refused, onto a
 # directory refused) and of directories with nested content, renames failing
-# midway (a leased original) reported without losing a blob, symlink and
+# midway (a leased original) reported without losing a blob, rename of a file
+# still open for writing (log rotation), symlink and
 # readlink (is_symlink=true, target as content), hard links and device nodes
 # refused with EPERM, ENAMETOOLONG for a 256-byte component and for a blob
 # name over 1,024 characters, chmod/chown/touch -d kept in metadata and shown
@@ -91,6 +92,34 @@ check_blob_text "after EISDIR y.txt is unchanged on the service" y.txt $'y bytes
 check "mv a file into a directory" mv "$MNT/y.txt" "$MNT/d2/"
 check_blob_text "d2/y.txt on the service holds y's bytes" d2/y.txt $'y bytes\n'
 check "y.txt is gone from the service" blob_absent y.txt
+
+# Log rotation: a file still open for writing is renamed; later writes through
+# the open descriptor belong to the renamed file. Once with a small file, once
+# after more than one 8 MiB block was streamed.
+head -c 5000 /dev/urandom >"$TMPD/rot.tail"
+for case in "small 1000" "big $((10 * 1024 * 1024))"; do
+	set -- $case
+	head -c "$2" /dev/urandom >"$TMPD/rot.head"
+	cat "$TMPD/rot.head" "$TMPD/rot.tail" >"$TMPD/rot.want"
+	out=$(pyrun '
+import errno, os, sys
+p, q, head, tail = sys.argv[1:5]
+steps = []
+try:
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, open(head, "rb").read()); steps.append("write")
+    os.rename(p, q); steps.append("rename")
+    os.write(fd, open(tail, "rb").read()); steps.append("write")
+    os.close(fd); steps.append("close")
+except OSError as e:
+    steps.append(errno.errorcode.get(e.errno, str(e.errno)))
+print(" ".join(steps))
+' "$MNT/$1.log" "$MNT/$1.log.1" "$TMPD/rot.head" "$TMPD/rot.tail" 2>&1)
+	check_eq "$1: write, rename while open, write again, close all succeed" "write rename write close" "$out"
+	check_blob_file "$1: the renamed blob on the service has every byte written, before and after the rename" \
+		"$1.log.1" "$TMPD/rot.want"
+	check "$1: the old name is gone from the service" blob_absent "$1.log"
+done
 
 # ---------------------------------------------------------------- rename of directories
 T=$TMPD/tree
