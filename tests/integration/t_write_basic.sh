@@ -238,7 +238,7 @@ m.close()
 os.close(fd)
 print("done")
 ' "$MNT/mapped.bin" 2>&1)
-check_eq "mmap MAP_SHARED writes run" done "$out"
+check_eq "mmap MAP_SHARED writes run" "done" "$out"
 pyrun '
 import sys
 b = bytearray(b"x" * 3 * 4096); b[10:15] = b"HELLO"; b[4096 * 2 + 100:4096 * 2 + 105] = b"WORLD"; b[5000:5003] = b"MAP"

@@ -14,6 +14,7 @@
 #    the whole new content is kept;
 #  - Azurite back: the same mount writes and commits again (checked through
 #    the SDK), and the kept staging files are still there after unmount.
+# shellcheck disable=SC2034 # read by lib.sh
 PRIVATE_AZURITE=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/write_lib.sh"
