@@ -1,5 +1,6 @@
 #!/bin/bash
 # t_packaging.sh - the Debian package and the mount(8) paths (issue 5).
+# timeout: 900
 #
 # Builds the .deb with packaging/build-deb.sh (DEB_BUILD_OPTIONS=nocheck: the
 # unit tests run elsewhere), or takes the one named by $AZBLOBFS_DEB; checks
@@ -18,7 +19,6 @@
 # listener in place of systemd), report READY=1 with the mount live, unmount
 # cleanly with STOPPING=1, and leave no dead mount when the daemon is killed.
 # Needs root; removes the package at the end unless it was installed before.
-# timeout: 900
 . "$(dirname "$0")/lib.sh"
 
 PKG_DIR=$REPO_ROOT/packaging
