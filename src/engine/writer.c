@@ -182,15 +182,14 @@ static void upload_done(struct net_req *r)
 	az_error_clear(&azerr);
 	rc = az_result(r, &azerr);
 	writer_lock(w);
-	if (rc < 0) {
+	/* A block of a stream since abandoned (now staged) matters no more. */
+	if (rc < 0 && w->mode == WM_STREAM) {
 		eng_log_failure("upload block", w->container, w->blob, rc, &azerr);
 		if (!w->failed)
 			w->failed = rc;
-		/* The bytes are still here: keep them in the staging area. */
-		if (!staging_open(w) && pwrite(w->sf.fd, u->buf, u->len, (off_t)u->off) ==
-					    (ssize_t)u->len)
-			if (rangeset_add(&w->have, u->off, u->off + u->len) < 0)
-				log_debug("cannot note a kept block of '%s'", w->blob);
+		/* The bytes are still here: keep them (the tee may have stopped). */
+		if (w->tee_off && staging_put(w, u->buf, u->off, u->len) < 0)
+			log_debug("cannot keep a failed block of '%s'", w->blob);
 		w->keep = true;
 	}
 	eng_budget_release(w->e, u->len);
@@ -207,6 +206,27 @@ static void upload_done(struct net_req *r)
 		writer_destroy(w);
 }
 
+/*
+ * Until the commit, a sent block exists only as an uncommitted block on the
+ * service, which cannot be read back: a copy in the staging file (disk, not
+ * memory) is what a failed commit can keep. A full staging area stops the
+ * copying, loudly.
+ */
+static void stream_tee(struct eng_writer *w, const char *p, uint64_t off, uint64_t len)
+{
+	int rc;
+
+	if (w->tee_off)
+		return;
+	rc = staging_put(w, p, off, len);
+	if (rc < 0) {
+		w->tee_off = true;
+		log_warn("'%s/%s': cannot keep a local copy of what is streamed (%s); if its "
+			 "commit fails, bytes sent from offset %llu on cannot be kept",
+			 w->container, w->blob, strerror(-rc), (unsigned long long)off);
+	}
+}
+
 int writer_send_cur(struct eng_writer *w)
 {
 	struct upload *u;
@@ -215,6 +235,7 @@ int writer_send_cur(struct eng_writer *w)
 
 	if (w->nblocks >= MAX_BLOCKS)
 		return -EFBIG;
+	stream_tee(w, w->cur, w->sent_bytes, w->cur_len);
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -305,6 +326,7 @@ static int stream_append(struct eng_writer *w, struct wop *op)
 		op->off += n;
 		op->len -= n;
 		w->dirty = true;
+		w->keep_logged = false;
 		if (w->cur_len == w->cur_cap) {
 			rc = writer_send_cur(w);
 			if (rc < 0)
@@ -314,14 +336,19 @@ static int stream_append(struct eng_writer *w, struct wop *op)
 	return 1;
 }
 
-/* Leave streaming mode; 1 when done now, 0 when a commit must finish first. */
+/*
+ * Leave streaming mode; 1 when done now, 0 when a commit must finish first.
+ * Every streamed byte is in the staging file (the tee), so the content
+ * simply continues there and the blocks sent so far are abandoned. Only if
+ * the tee stopped do the sent blocks have to be committed first, to stage
+ * from the blob they make.
+ */
 static int leave_stream(struct eng_writer *w)
 {
 	int rc;
 
-	if (!w->nblocks && !w->inflight)
+	if ((!w->nblocks && !w->inflight) || !w->tee_off)
 		return staged_enter(w) < 0 ? -EIO : 1;
-	/* Sent blocks exist only on the service: commit them, then stage from there. */
 	rc = commit_start(w, NULL);
 	return rc < 0 ? rc : 0;
 }
@@ -604,9 +631,23 @@ int eng_writer_rename(struct eng_writer *w, const char *container, const char *b
 	free(w->blob);
 	w->container = c;
 	w->blob = b;
-	/* Blocks sent under the old name do not exist under the new one. */
-	if (w->mode == WM_STREAM && (w->nblocks || w->inflight))
-		w->failed = w->failed ? w->failed : -EIO;
+	/*
+	 * Blocks sent under the old name do not exist under the new one. Once
+	 * committed (the caller commits before renaming), the content is the
+	 * renamed blob: go on from there as staged content.
+	 */
+	if (w->mode == WM_STREAM && (w->nblocks || w->inflight)) {
+		if (w->dirty || w->inflight || staging_open(w) < 0) {
+			w->failed = w->failed ? w->failed : -EIO;
+		} else {
+			w->mode = WM_STAGED;
+			w->base.exists = true;
+			w->base.etag[0] = '\0'; /* the copy's: unknown, so no If-Match */
+			w->base.size = w->size;
+			w->base_limit = w->size;
+			w->next_index = w->nblocks;
+		}
+	}
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }

@@ -83,6 +83,8 @@ struct eng_writer {
 	uint64_t size;
 	bool dirty;
 	bool keep;              /* a commit failed: keep the staging file */
+	bool keep_logged;       /* ...and that was logged (once per content) */
+	bool tee_off;           /* streamed blocks are no longer copied to staging */
 	int failed;             /* a streamed block was lost: every later commit fails */
 	unsigned refs;          /* the owner, and everything in flight */
 	bool freeing;
@@ -131,6 +133,8 @@ int staged_read(struct eng_writer *w, struct wop *op);
 typedef void (*fill_fn)(struct eng_writer *w, void *arg, int err);
 int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, void *arg);
 int staging_open(struct eng_writer *w);
+/* Write bytes into the staging file and note them as held (charged to the area). */
+int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len);
 void staging_keep(struct eng_writer *w, const char *why);
 
 /* wcommit.c */

@@ -78,6 +78,17 @@ static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint6
 	return 0;
 }
 
+int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len)
+{
+	int rc = staging_open(w);
+
+	if (!rc)
+		rc = put_bytes(w, data, off, len);
+	if (!rc && rangeset_add(&w->have, off, off + len) < 0)
+		rc = -ENOMEM;
+	return rc;
+}
+
 int staged_enter(struct eng_writer *w)
 {
 	int rc = staging_open(w);
@@ -118,6 +129,7 @@ int staged_write(struct eng_writer *w, const char *data, uint64_t off, uint64_t 
 	if (rangeset_add(&w->have, off, off + len) < 0)
 		return -ENOMEM;
 	w->dirty = true;
+	w->keep_logged = false;
 	w->size = MAX(w->size, off + len);
 	return 0;
 }
@@ -300,13 +312,18 @@ void staging_keep(struct eng_writer *w, const char *why)
 	char *info = NULL;
 	FILE *f;
 
-	if (w->mode == WM_STREAM && w->cur_len && !staging_open(w) &&
-	    !put_bytes(w, w->cur, w->sent_bytes, w->cur_len))
-		if (rangeset_add(&w->have, w->sent_bytes, w->sent_bytes + w->cur_len) < 0)
-			log_debug("cannot note the kept tail of '%s'", w->blob);
+	if (w->mode == WM_STREAM && w->cur_len &&
+	    staging_put(w, w->cur, w->sent_bytes, w->cur_len) < 0)
+		log_debug("cannot keep the tail of '%s'", w->blob);
+	if (w->keep_logged)
+		return; /* this content's failure is in the log already */
+	w->keep_logged = true;
 	if (w->sf.fd < 0) {
-		log_err("changes to '%s/%s' were lost: %s, and nothing could be kept locally",
-			w->container, w->blob, why);
+		if (w->size)
+			log_err("changes to '%s/%s' were lost: %s, and nothing could be kept locally",
+				w->container, w->blob, why);
+		else
+			log_err("'%s/%s' could not be made empty: %s", w->container, w->blob, why);
 		return;
 	}
 	w->keep = true;
@@ -321,9 +338,8 @@ void staging_keep(struct eng_writer *w, const char *why)
 				(unsigned long long)w->have.r[i].start,
 				(unsigned long long)w->have.r[i].end);
 		fprintf(f, "\n");
-		if (w->mode == WM_STREAM && w->sent_bytes)
-			fprintf(f, "sent_uncommitted=0-%llu in %u blocks\n",
-				(unsigned long long)w->sent_bytes, w->nblocks);
+		if (w->mode == WM_STREAM && w->tee_off)
+			fprintf(f, "not_kept=bytes sent as blocks after the staging area filled\n");
 		fclose(f);
 	}
 	log_err("changes to '%s/%s' were not committed (%s): kept at '%s'%s%s", w->container,

@@ -499,12 +499,13 @@ static void rename_done(struct ns_op *op, int err)
 		if (!err && op->child->w)
 			err = eng_writer_rename(op->child->w, op->nt.container, op->nt.blob);
 		pthread_mutex_unlock(&fs->lock);
-		if (dir) {
-			cache_invalidate_all(fs->cache);
-		} else {
-			cache_invalidate_path(fs->cache, op->path);
-			cache_invalidate_path(fs->cache, op->newpath);
-		}
+	}
+	/* Even a rename that failed half way changed names on the service. */
+	if (dir) {
+		cache_invalidate_all(fs->cache);
+	} else {
+		cache_invalidate_path(fs->cache, op->path);
+		cache_invalidate_path(fs->cache, op->newpath);
 	}
 	ns_reply(op, err);
 }
@@ -517,8 +518,7 @@ static void rename_src_deleted(void *arg, int err)
 		/* Both names exist now: nothing is lost, but the rename is not whole. */
 		log_err("rename '%s' to '%s': copied, but the original could not be deleted",
 			op->path, op->newpath);
-		cache_invalidate_path(op->fs->cache, op->newpath);
-		ns_reply(op, -EIO);
+		rename_done(op, err == -EBUSY ? -EBUSY : -EIO);
 		return;
 	}
 	rename_done(op, 0);
