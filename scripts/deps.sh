@@ -31,7 +31,9 @@ PKGS=(
 	libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libxml2-dev check
 	# tests and demo
 	attr curl file git psmisc procps rsync sqlite3 fio rclone man-db groff-base
-	xxd util-linux coreutils findutils perl ca-certificates
+	xxd util-linux coreutils findutils perl ca-certificates python3
+	# packaging test: building the .deb, checking the man page
+	debhelper dpkg-dev fakeroot lintian mandoc
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs npm)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)

@@ -583,7 +583,14 @@ int main(int argc, char **argv)
 		level = LOG_LVL_DEBUG;
 	util_log_init(false, level);
 	if (!realpath(o.mountpoint, real) || stat(real, &st) < 0) {
-		fprintf(stderr, "azblobfs: mountpoint '%s': %s\n", o.mountpoint, strerror(errno));
+		if (errno == ENOTCONN)
+			fprintf(stderr,
+				"azblobfs: mountpoint '%s' is a dead FUSE mount (its daemon exited): "
+				"run 'fusermount3 -u %s' first\n",
+				o.mountpoint, o.mountpoint);
+		else
+			fprintf(stderr, "azblobfs: mountpoint '%s': %s\n", o.mountpoint,
+				strerror(errno));
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -592,6 +599,14 @@ int main(int argc, char **argv)
 	}
 	d.mountpoint = real;
 	az_error_clear(&e);
+	if (o.source[0] == '/') {
+		/* mount(8) turns a source that names a local path into an absolute one. */
+		fprintf(stderr,
+			"azblobfs: source '%s' is a local path: mount(8) rewrites a source that "
+			"names an existing file; use account/container or mount --no-canonicalize\n",
+			o.source);
+		goto out;
+	}
 	if (az_source_parse(o.source, &src, &e) < 0) {
 		fprintf(stderr, "azblobfs: source '%s': %s\n", o.source, e.message);
 		goto out;

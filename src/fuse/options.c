@@ -529,7 +529,7 @@ void opts_usage(const char *prog, void *out)
 		"  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
 		"data:\n"
 		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 48)\n"
-		"  cache_dir=PATH            staging area for writes (default: $TMPDIR)\n"
+		"  cache_dir=PATH            staging area for writes (default: /var/tmp/azblobfs)\n"
 		"  cache_size_mb=N           staging area bound in MiB (default: 10240)\n"
 		"network:\n"
 		"  max_connections=N         connections to the service (default: max(16, 4 x CPUs))\n"
