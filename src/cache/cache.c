@@ -347,6 +347,58 @@ void cache_invalidate_path(struct cache *c, const char *path)
 	free(parent);
 }
 
+void cache_note_change(struct cache *c, const char *path, const struct cache_attr *a)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+	const char *name = slash ? slash + 1 : path;
+	struct cache_listing *patched = NULL;
+	struct centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	/* In-flight fills of the name, of its listing and of its parent's are stale now. */
+	invalidate_one(c, path, !a || a->type != CACHE_T_DIR, true);
+	if (*path && parent) {
+		invalidate_one(c, parent, false, false);
+		e = get(c, E_LIST, parent);
+		if (e && e->list->n <= CACHE_PATCH_MAX)
+			patched = cache_listing_with(e->list, name, a);
+		if (e && patched) {
+			c->bytes -= e->list->bytes;
+			e->bytes -= e->list->bytes;
+			cache_listing_unref(e->list);
+			e->list = patched;
+			e->bytes += patched->bytes;
+			c->bytes += patched->bytes;
+			e->gen = c->gen;
+		} else if (e) {
+			drop(c, e);
+		}
+	}
+	if (!parent)
+		c->floor_gen = c->gen;
+	if (a)
+		(void)put(c, E_ATTR, path, c->cfg.attr_ttl_ms, c->gen, a, NULL, 0);
+	else
+		(void)put(c, E_NEG, path, c->cfg.neg_ttl_ms, c->gen, NULL, NULL, 0);
+	evict(c);
+	pthread_mutex_unlock(&c->lock);
+	free(parent);
+}
+
+void cache_note_empty_dir(struct cache *c, const char *path)
+{
+	struct cache_listing *l = cache_listing_new();
+
+	if (!l)
+		return;
+	cache_listing_seal(l);
+	pthread_mutex_lock(&c->lock);
+	(void)put(c, E_LIST, path, c->cfg.list_ttl_ms, c->gen, NULL, l, l->bytes);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cache_invalidate_all(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -124,6 +124,28 @@ void cache_listing_unref(struct cache_listing *l)
 	free(l);
 }
 
+struct cache_listing *cache_listing_with(const struct cache_listing *l, const char *name,
+					 const struct cache_attr *a)
+{
+	struct cache_listing *m = cache_listing_new();
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcmp(l->ents[i].name, name))
+			continue;
+		if (cache_listing_add(m, l->ents[i].name, &l->ents[i].a) < 0)
+			goto fail;
+	}
+	if (a && cache_listing_add(m, name, a) < 0)
+		goto fail;
+	cache_listing_seal(m);
+	return m;
+fail:
+	cache_listing_unref(m);
+	return NULL;
+}
+
 const struct cache_dirent *cache_listing_find(const struct cache_listing *l, const char *name)
 {
 	size_t lo = 0, hi = l->n;

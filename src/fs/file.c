@@ -289,7 +289,7 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 		return;
 	}
 	if (path)
-		cache_invalidate_path(fs->cache, path);
+		cache_note_change(fs->cache, path, &a);
 	free(path);
 	h->n = n;
 	h->writable = true;

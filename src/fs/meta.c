@@ -175,7 +175,6 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
 	pthread_mutex_unlock(&fs->lock);
 	if (!path)
 		return;
-	cache_invalidate_path(fs->cache, path);
-	(void)cache_put_attr(fs->cache, path, &a, cache_generation(fs->cache));
+	cache_note_change(fs->cache, path, &a);
 	free(path);
 }

@@ -117,8 +117,9 @@ static void reply_new_entry(struct ns_op *op, const struct cache_attr *a)
 	struct fs_node *n;
 	struct fs_entry e;
 
-	cache_invalidate_path(fs->cache, op->path);
-	(void)cache_put_attr(fs->cache, op->path, a, cache_generation(fs->cache));
+	cache_note_change(fs->cache, op->path, a);
+	if (a->type == CACHE_T_DIR)
+		cache_note_empty_dir(fs->cache, op->path);
 	pthread_mutex_lock(&fs->lock);
 	n = fs_node_child(fs, op->parent, op->name, a);
 	if (n) {
@@ -330,7 +331,7 @@ static void forget_name(struct ns_op *op, struct fs_node *n, const char *path)
 		n->unlinked = true; /* its writer must never commit now */
 	fs_node_unname(fs, n);
 	pthread_mutex_unlock(&fs->lock);
-	cache_invalidate_path(fs->cache, path);
+	cache_note_change(fs->cache, path, NULL);
 }
 
 static void unlinked(void *arg, int err)
@@ -493,16 +494,24 @@ static void rename_done(struct ns_op *op, int err)
 	struct fs *fs = op->fs;
 	bool dir = op->child->a.type == CACHE_T_DIR;
 
+	struct cache_attr a;
+
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
 		err = fs_node_move(fs, op->child, op->newparent, op->newname);
 		if (!err && op->child->w)
 			err = eng_writer_rename(op->child->w, op->nt.container, op->nt.blob);
+		a = op->child->a;
+		/* The copy is a new blob: its ETag is not the original's. */
+		a.etag[0] = '\0';
 		pthread_mutex_unlock(&fs->lock);
 	}
 	/* Even a rename that failed half way changed names on the service. */
 	if (dir) {
 		cache_invalidate_all(fs->cache);
+	} else if (!err) {
+		cache_note_change(fs->cache, op->path, NULL);
+		cache_note_change(fs->cache, op->newpath, &a);
 	} else {
 		cache_invalidate_path(fs->cache, op->path);
 		cache_invalidate_path(fs->cache, op->newpath);

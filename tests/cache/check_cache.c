@@ -272,6 +272,73 @@ START_TEST(test_cache_key_join)
 }
 END_TEST
 
+START_TEST(test_cache_note_change_patches_listing)
+{
+	struct cache *c = new_cache(1 << 20, 60000);
+	struct cache_listing *l = listing_of(3, "n");
+	struct cache_attr a = file_attr(99), out;
+	uint64_t gen = cache_generation(c);
+
+	ck_assert_int_eq(cache_put_listing(c, "d", l, gen), 0);
+	cache_note_change(c, "d/new", &a);
+	/* The listing is still cached, and knows the new name: no request needed. */
+	ck_assert_int_eq(cache_lookup(c, "d", "new", &out), CACHE_HIT);
+	ck_assert_uint_eq(out.size, 99);
+	ck_assert_int_eq(cache_lookup(c, "d", "n1", &out), CACHE_HIT);
+	cache_note_change(c, "d/n1", NULL);
+	ck_assert_int_eq(cache_lookup(c, "d", "n1", &out), CACHE_NEGATIVE);
+	/* A fill that began before the change is refused. */
+	ck_assert_int_eq(cache_put_listing(c, "d", l, gen), -ESTALE);
+	ck_assert_int_eq(cache_put_attr(c, "d/new", &a, gen), -ESTALE);
+	cache_listing_unref(l);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_note_change_without_listing_stores_attr)
+{
+	struct cache *c = new_cache(1 << 20, 60000);
+	struct cache_attr a = file_attr(5), out;
+
+	cache_note_change(c, "x/y", &a);
+	ck_assert_int_eq(cache_lookup(c, "x", "y", &out), CACHE_HIT);
+	ck_assert_uint_eq(out.size, 5);
+	cache_note_change(c, "x/y", NULL);
+	ck_assert_int_eq(cache_lookup(c, "x", "y", &out), CACHE_NEGATIVE);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_note_empty_dir)
+{
+	struct cache *c = new_cache(1 << 20, 60000);
+	struct cache_attr d = dir_attr(CACHE_F_MARKER), out;
+
+	cache_note_change(c, "newdir", &d);
+	cache_note_empty_dir(c, "newdir");
+	ck_assert_int_eq(cache_lookup(c, "newdir", "anything", &out), CACHE_NEGATIVE);
+	ck_assert_int_eq(cache_lookup(c, "", "newdir", &out), CACHE_HIT);
+	ck_assert_int_eq(out.type, CACHE_T_DIR);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_note_change_drops_huge_listing)
+{
+	struct cache *c = new_cache(64 << 20, 60000);
+	struct cache_listing *l = listing_of(CACHE_PATCH_MAX + 1, "f");
+	struct cache_attr a = file_attr(1), out;
+
+	ck_assert_int_eq(cache_put_listing(c, "big", l, cache_generation(c)), 0);
+	cache_note_change(c, "big/zz", &a);
+	/* Too big to copy on every change: dropped, but the name itself is known. */
+	ck_assert_ptr_null(cache_get_listing(c, "big"));
+	ck_assert_int_eq(cache_lookup(c, "big", "zz", &out), CACHE_HIT);
+	cache_listing_unref(l);
+	cache_free(c);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -289,6 +356,10 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_listing_over_budget_not_stored);
 	tcase_add_test(tc, test_cache_evicted_tombstone_still_refuses_old_fill);
 	tcase_add_test(tc, test_cache_key_join);
+	tcase_add_test(tc, test_cache_note_change_patches_listing);
+	tcase_add_test(tc, test_cache_note_change_without_listing_stores_attr);
+	tcase_add_test(tc, test_cache_note_empty_dir);
+	tcase_add_test(tc, test_cache_note_change_drops_huge_listing);
 	suite_add_tcase(s, tc);
 	return s;
 }
