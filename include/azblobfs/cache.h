@@ -101,6 +101,13 @@ void cache_listing_seal(struct cache_listing *l);
 struct cache_listing *cache_listing_ref(struct cache_listing *l);
 void cache_listing_unref(struct cache_listing *l);
 
+/*
+ * A sealed copy of @l with @name set to @a, or removed when @a is NULL.
+ * NULL on allocation failure.
+ */
+struct cache_listing *cache_listing_with(const struct cache_listing *l, const char *name,
+					 const struct cache_attr *a);
+
 /* Binary search in a sealed listing. NULL when absent. */
 const struct cache_dirent *cache_listing_find(const struct cache_listing *l, const char *name);
 
@@ -170,6 +177,19 @@ int cache_put_negative(struct cache *c, const char *path, uint64_t gen);
  * listing (if a directory) and the listing of its parent.
  */
 void cache_invalidate_path(struct cache *c, const char *path);
+
+/*
+ * This mount changed @path: @a is what it is now, NULL when it is gone.
+ * Fills begun before are refused as after cache_invalidate_path(), but a
+ * fresh cached listing of the parent is updated rather than dropped (when
+ * it holds at most CACHE_PATCH_MAX names), and the path's attributes (or
+ * its absence) are stored, so the next lookup or listing needs no request.
+ */
+#define CACHE_PATCH_MAX 20000
+void cache_note_change(struct cache *c, const char *path, const struct cache_attr *a);
+
+/* This mount made folder @path: it is empty, its listing is known. */
+void cache_note_empty_dir(struct cache *c, const char *path);
 
 /* Drop everything and refuse fills begun before now (directory renames). */
 void cache_invalidate_all(struct cache *c);
