@@ -89,6 +89,8 @@ function logCounts(from, to, onlyUa) {
 	}
 	const g = r.get_ranges;
 	r.get_range = g.length ? { n: g.length, min: Math.min(...g), avg: g.reduce((a, b) => a + b, 0) / g.length, max: Math.max(...g) } : null;
+	r.get_sizes = {};
+	for (const x of g) r.get_sizes[x] = (r.get_sizes[x] || 0) + 1;
 	delete r.get_ranges;
 	return r;
 }
@@ -123,8 +125,8 @@ const WL = {
 	W7: { title: `W7 fio 4 KiB randread, psync, 4 jobs, ${env.w7_secs} s`, unit: 'IOPS' },
 	W8: { title: `W8 mv of a directory of ${num(env.mv_n)} files`, unit: 'files/s' },
 };
-const SYSTEMS = ['azblobfs', 'raw', 'raw-1', 'rclone-off', 'rclone-writes', 'null'];
-const SYS_LABEL = { azblobfs: 'azblobfs', raw: 'raw', 'raw-1': 'raw, 1 in flight', 'rclone-off': 'rclone off', 'rclone-writes': 'rclone writes', null: 'null fs' };
+const SYSTEMS = ['azblobfs', 'raw', 'raw-sdk', 'raw-1', 'rclone-off', 'rclone-writes', 'null'];
+const SYS_LABEL = { azblobfs: 'azblobfs', raw: 'raw', 'raw-sdk': 'raw (SDK)', 'raw-1': 'raw, 1 in flight', 'rclone-off': 'rclone off', 'rclone-writes': 'rclone writes', null: 'null fs' };
 
 function fmtBytes(b) {
 	return b >= GiB ? `${+(b / GiB).toFixed(2)} GiB` : `${+(b / 1024 ** 2).toFixed(0)} MiB`;
@@ -159,8 +161,11 @@ for (const f of fs.readdirSync(path.join(work, 'records')).sort()) {
 	const b = r.before || {};
 	const a = r.after || {};
 	const tck = r.clk_tck || 100;
-	o.daemon_cpu_s = isRaw ? (raw ? raw.cpu_s : null) : (a.cpu - b.cpu) / tck;
+	// For raw: the Node client's own figures, or (curl) the CPU of the
+	// benchmark's children between the snapshots.
+	o.daemon_cpu_s = isRaw ? (raw ? raw.cpu_s : (a.self_cpu - b.self_cpu) / tck) : (a.cpu - b.cpu) / tck;
 	o.daemon_hwm_mib = isRaw ? (raw ? raw.hwm_kib / 1024 : null) : a.hwm_kib / 1024;
+	o.client = isRaw ? (raw ? (raw.client === 'sdk' ? 'node, SDK' : 'node, http') : 'curl') : null;
 	o.daemon_alive_after = isRaw ? null : !!a.alive;
 	o.azurite_cpu_s = (a.az_cpu - b.az_cpu) / tck;
 	o.azurite_rss_mib = a.az_rss_kib / 1024;
@@ -279,8 +284,9 @@ L.push(
 L.push('');
 L.push('Every workload runs cold: a fresh mount and `sync; echo 3 > /proc/sys/vm/drop_caches` before it. ' +
 	'Rates count until the data is on the service (for writes: until the REST API shows it; rclone `writes` uploads after close). ' +
-	'"raw" is the same transfer through the official SDK with no file system (8 MiB blocks/ranges, 16 in flight; 32 requests in flight for small files; ' +
-	'"raw, 1 in flight" is the serial version). ✗ marks a failed correctness check. See bench/README.md for the columns.');
+	'"raw" is the same transfer with no file system: W1/W2 with curl (8 MiB Put Blocks or ranges, 16 in flight), W3–W8 with a lean Node REST client ' +
+	'(32 requests in flight for small files; "raw, 1 in flight" is the serial version); "raw (SDK)" does W1/W2 through the official SDK (`@azure/storage-blob`). ' +
+	'✗ marks a failed correctness check. See bench/README.md for the columns.');
 L.push('');
 L.push('## Throughput');
 L.push('');
@@ -315,8 +321,8 @@ L.push('');
 // CPU per GiB.
 L.push('## Daemon CPU per GiB (W1, W2)');
 L.push('');
-L.push('| workload | azblobfs s/GiB | null fs s/GiB | azblobfs − null (target ≤ 0.5 s) | rclone off s/GiB | rclone writes s/GiB | raw client s/GiB | Azurite s/GiB during azblobfs | azblobfs peak RSS MiB (target ≤ 64) |');
-L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+L.push('| workload | azblobfs s/GiB | null fs s/GiB | azblobfs − null (target ≤ 0.5 s) | rclone off s/GiB | rclone writes s/GiB | raw client (curl) s/GiB | raw client (SDK) s/GiB | Azurite s/GiB during azblobfs | azblobfs peak RSS MiB (target ≤ 64) |');
+L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const cpuRows = [];
 for (const wl of ['W1', 'W2']) {
 	const g = (s) => find(s, wl);
@@ -324,9 +330,9 @@ for (const wl of ['W1', 'W2']) {
 	const c = (s) => (g(s) && !g(s).error ? g(s).cpu_per_gib : null);
 	const d = c('azblobfs') !== null && c('null') !== null ? c('azblobfs') - c('null') : null;
 	const az = g('azblobfs');
-	cpuRows.push({ workload: wl, azblobfs: c('azblobfs'), null: c('null'), delta: d, rclone_off: c('rclone-off'), rclone_writes: c('rclone-writes'), raw: c('raw') });
+	cpuRows.push({ workload: wl, azblobfs: c('azblobfs'), null: c('null'), delta: d, rclone_off: c('rclone-off'), rclone_writes: c('rclone-writes'), raw: c('raw'), raw_sdk: c('raw-sdk') });
 	L.push(
-		`| ${wl} | ${fmt(c('azblobfs'), 2)} | ${fmt(c('null'), 2)} | ${d === null ? '—' : (d >= 0 ? '+' : '') + fmt(d, 2)} | ${fmt(c('rclone-off'), 2)} | ${fmt(c('rclone-writes'), 2)} | ${fmt(c('raw'), 2)} | ` +
+		`| ${wl} | ${fmt(c('azblobfs'), 2)} | ${fmt(c('null'), 2)} | ${d === null ? '—' : (d >= 0 ? '+' : '') + fmt(d, 2)} | ${fmt(c('rclone-off'), 2)} | ${fmt(c('rclone-writes'), 2)} | ${fmt(c('raw'), 2)} | ${fmt(c('raw-sdk'), 2)} | ` +
 			`${az && !az.error ? fmt(az.azurite_cpu_s / bigGiB, 2) : '—'} | ${az && !az.error ? fmt(az.daemon_hwm_mib, 1) : '—'} |`,
 	);
 }
@@ -356,7 +362,9 @@ const T = (name, measured, met) => tg.push({ target: name, measured, met });
 	if (az7 && !az7.error && az7.requests_log) {
 		const g = az7.requests_log.get_range;
 		const gets = az7.requests_log.ops.GetBlob || 0;
-		T('W7 one small ranged GET per read that misses the cache', `${num(gets)} Get Blob for ${num(az7.ios || 0)} reads; range avg ${g ? fmtSize(g.avg) : '—'}, max ${g ? fmtSize(g.max) : '—'}`, !!g && g.max <= 1024 * 1024 + 128 * 1024 && gets <= (az7.ios || 0) * 1.1);
+		const big = Object.entries(az7.requests_log.get_sizes).filter(([k]) => Number(k) > 64 * 1024).reduce((a, [, v]) => a + v, 0);
+		const amp = az7.ios ? az7.requests_log.get_bytes / (az7.ios * 4096) : null;
+		T('W7 one small ranged GET per read that misses the cache', `${num(gets)} Get Blob for ${num(az7.ios || 0)} reads; ${num(big)} of them > 64 KiB (max ${g ? fmtSize(g.max) : '—'}); bytes fetched ${fmt(amp, 2)}× the bytes read`, !!g && g.max <= 1024 * 1024 + 128 * 1024 && gets <= (az7.ios || 0) * 1.1);
 	}
 	const az5 = find('azblobfs', 'W5');
 	const rc5 = bestRclone('W5');
@@ -431,10 +439,13 @@ for (const wl of Object.keys(WL)) {
 		}
 		let req = ops(r.requests_log);
 		const g = r.requests_log && r.requests_log.get_range;
-		if (g) req += `; Get Blob ranges avg ${fmtSize(g.avg)} (${fmtSize(g.min)}–${fmtSize(g.max)})`;
+		if (g) {
+			const top = Object.entries(r.requests_log.get_sizes).sort((x, y) => y[1] - x[1]);
+			req += `; Get Blob sizes: ${top.slice(0, 4).map(([k, v]) => `${fmtSize(Number(k))} ×${num(v)}`).join(', ')}${top.length > 4 ? ', …' : ''} (avg ${fmtSize(g.avg)})`;
+		}
 		L.push(
 			`| ${name} | ${SYS_LABEL[r.system]} | ${fmt(r.wall_s, 2)} | ${r.durable_s === r.wall_s ? '=' : fmt(r.durable_s, 2)} | ${fmt(r.rate)} ${WL[wl].unit} | ` +
-				`${fmt(r.daemon_cpu_s, 2)}${r.system.startsWith('raw') ? ' (client)' : ''} | ${fmt(r.daemon_hwm_mib, 1)} | ${fmt(r.azurite_cpu_s, 2)} | ${fmt(r.other_cpu_s, 2)} | ${req} | ${ops(r.requests_stats)} | ${checkCell(r)} |`,
+				`${fmt(r.daemon_cpu_s, 2)}${r.client ? ` (client: ${r.client})` : ''} | ${fmt(r.daemon_hwm_mib, 1)} | ${fmt(r.azurite_cpu_s, 2)} | ${fmt(r.other_cpu_s, 2)} | ${req} | ${ops(r.requests_stats)} | ${checkCell(r)} |`,
 		);
 	}
 }

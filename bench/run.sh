@@ -9,7 +9,7 @@
 #   --quick      smaller fixtures (256 MiB blob, 2,000-name directory,
 #                500-blob tree, 200 small files) and a 5 s W7: about 3 min
 #   --only       workloads to run (default all: W1..W8)
-#   --systems    among null,raw,raw-1,azblobfs,rclone-off,rclone-writes
+#   --systems    among null,raw,raw-sdk,raw-1,azblobfs,rclone-off,rclone-writes
 #                (default all; the rclone ones are skipped when rclone is
 #                not installed)
 #   --no-build   use build/azblobfs (or $AZBLOBFS) as it is, no ninja
@@ -39,7 +39,7 @@ unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 
 QUICK=0
 ONLY=W1,W2,W3,W4,W5,W6,W7,W8
-SYSTEMS=null,raw,raw-1,azblobfs,rclone-off,rclone-writes
+SYSTEMS=null,raw,raw-sdk,raw-1,azblobfs,rclone-off,rclone-writes
 BUILD=1
 KEEP=0
 QUIET_WAIT=20
@@ -207,6 +207,25 @@ say "seeded in $(jget seed_s <"$WORK/seed.json" | cut -c1-5) s"
 SAS_URL=$(tool sas-url "$CONTAINER" | jget url)
 export BENCH_SAS_URL=$SAS_URL   # the lean REST client of the raw small-request baselines
 : >"$WORK/rclone.conf"
+
+# The raw W1/W2 run curl (libcurl, the HTTP stack azblobfs uses; 16
+# transfers in flight): its Put Blocks read 8 MiB parts of the source from
+# tmpfs, its ranged GETs go to /dev/null (and again, not timed, to parts in
+# tmpfs for the check).
+if in_list raw "$SYSTEMS"; then
+	if in_list W1 "$ONLY"; then
+		mkdir -p "$SHM/parts"
+		split -b 8388608 -d -a 4 "$SRC" "$SHM/parts/p" || die "split failed"
+		tool curl-cfg put "$SAS_URL" w1-raw.bin "$WORK/curl-put.cfg" --parts "$SHM/parts" \
+			--list "$WORK/blocklist.xml" --list-url "$WORK/blocklist.url" >/dev/null || die "curl-cfg put failed"
+	fi
+	if in_list W2 "$ONLY"; then
+		tool curl-cfg get "$SAS_URL" big.bin "$WORK/curl-get.cfg" --size "$BIG" >/dev/null &&
+			tool curl-cfg get "$SAS_URL" big.bin "$WORK/curl-get-check.cfg" --size "$BIG" --out-dir "$SHM/dl" >/dev/null ||
+			die "curl-cfg get failed"
+	fi
+fi
+CURL_Z=(curl -sS -f -Z --parallel-max 16 --no-progress-meter)
 
 # ------------------------------------------------------------ mounts
 
@@ -385,6 +404,7 @@ tmo_for() { case $1 in W1 | W2) echo 900 ;; W7) echo $((W7_SECS + 180)) ;; *) ec
 applies() {
 	case $1 in
 	null) [[ $2 == W1 || $2 == W2 ]] ;;
+	raw-sdk) [[ $2 == W1 || $2 == W2 ]] ;;
 	raw-1) [[ $2 == W5 || $2 == W6 || $2 == W8 ]] ;;
 	*) return 0 ;;
 	esac
@@ -512,8 +532,21 @@ run_raw() { # run_raw SYS WL: the same transfer through the SDK, no file system
 	for tag in "${variants[@]}"; do
 		snap "$tag-0" "$dir"
 		case $wl in
-		W1) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-put-big "$CONTAINER" "w1-$sys.bin" "$SRC" ;;
-		W2) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-get-big "$CONTAINER" big.bin "$BIG" "$BIG_SHA" ;;
+		W1)
+			if [[ $sys == raw-sdk ]]; then
+				timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-put-big "$CONTAINER" "w1-$sys.bin" "$SRC" --client sdk
+			else
+				timed "$dir" "$tag" "$tmo" bash -c '"${@:4}" -K "$1" && curl -sS -f -X PUT -H "x-ms-version: 2025-11-05" --data-binary @"$2" "$(cat "$3")"' \
+					_ "$WORK/curl-put.cfg" "$WORK/blocklist.xml" "$WORK/blocklist.url" "${CURL_Z[@]}"
+			fi
+			;;
+		W2)
+			if [[ $sys == raw-sdk ]]; then
+				timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-get-big "$CONTAINER" big.bin "$BIG" "$BIG_SHA" --client sdk
+			else
+				timed "$dir" "$tag" "$tmo" "${CURL_Z[@]}" -w '%{size_download}\n' -K "$WORK/curl-get.cfg"
+			fi
+			;;
 		W3) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-list "$CONTAINER" ls10k/ "$MANIFEST" ;;
 		W4) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-list-flat "$CONTAINER" tree/ "$MANIFEST" ;;
 		W5) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-put-files "$CONTAINER" "w5-$sys" "$W5_SRC" --inflight "$inflight" ;;
@@ -524,6 +557,16 @@ run_raw() { # run_raw SYS WL: the same transfer through the SDK, no file system
 		snap "$tag-1" "$dir"
 		case $wl in
 		W1) tool check-blob "$CONTAINER" "w1-$sys.bin" "$SRC_SHA" "$BIG" --wait 5 >"$dir/check-$tag.json" ;;
+		W2)
+			if [[ $sys == raw ]]; then
+				rm -rf "$SHM/dl" && mkdir -p "$SHM/dl"
+				"${CURL_Z[@]}" -K "$WORK/curl-get-check.cfg" >/dev/null 2>&1
+				tool check-curl-get "$dir/$tag.out" "$SHM/dl" "$BIG_SHA" "$BIG" >"$dir/check-$tag.json"
+				rm -rf "$SHM/dl"
+			else
+				jget check <"$dir/$tag.out" >"$dir/check-$tag.json"
+			fi
+			;;
 		W5) tool check-dir "$CONTAINER" "w5-$sys" "$W5_SRC" --wait 5 >"$dir/check-$tag.json" ;;
 		W8) tool check-mv "$CONTAINER" "w8-$sys-src" "w8-$sys-dst" "$dir/mv-manifest.json" --wait 5 >"$dir/check-$tag.json" ;;
 		*) jget check <"$dir/$tag.out" >"$dir/check-$tag.json" 2>/dev/null || echo null >"$dir/check-$tag.json" ;;
@@ -562,13 +605,13 @@ tool json date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname -s)" kernel="$(
 T_START=$SECONDS
 for wl in W1 W2 W3 W4 W5 W6 W7 W8; do
 	in_list "$wl" "$ONLY" || continue
-	for sys in null raw raw-1 azblobfs rclone-off rclone-writes; do
+	for sys in null raw raw-sdk raw-1 azblobfs rclone-off rclone-writes; do
 		in_list "$sys" "$SYSTEMS" || continue
 		applies "$sys" "$wl" || continue
 		((QUIET_WAIT > 0)) && wait_quiet
 		say "$wl $sys"
 		case $sys in
-		raw | raw-1) run_raw "$sys" "$wl" ;;
+		raw*) run_raw "$sys" "$wl" ;;
 		*) run_fs "$sys" "$wl" ;;
 		esac
 	done

@@ -36,10 +36,14 @@
 //   check-find OUT MNT MANIFEST      `find MNT/tree` output against the tree
 //   check-sample FILE REF N          N random 4 KiB blocks of FILE (the mount)
 //                                    against REF (local copy verified at seed)
-//   raw-put-big C NAME FILE          Put Block (8 MiB, 16 in flight) + Put Block List
-//   raw-get-big C NAME SIZE SHA      ranged Get Blob (8 MiB, 16 in flight)
-//   (the rest use a lean REST client over Node's http module and the
-//   container SAS in BENCH_SAS_URL, not the SDK: see leanClient)
+//   curl-cfg get|put SASURL NAME CFG [--size N --out-dir D | --parts D --list F --list-url F]
+//                                    curl -Z configs for the raw W1/W2 (curl, not Node)
+//   check-curl-get SIZES DIR SHA SIZE   the raw W2's check
+//   raw-put-big C NAME FILE [--client sdk]   Put Block (8 MiB, 16 in flight)
+//                                    + Put Block List
+//   raw-get-big C NAME SIZE SHA [--client sdk]   ranged Get Blob (8 MiB, 16 in flight)
+//   (the raw commands use a lean REST client over Node's http module with
+//   Shared Key signing, see leanClient; --client sdk uses the SDK instead)
 //   raw-list C PREFIX MANIFEST       List Blobs with delimiter and metadata (ls -l)
 //   raw-list-flat C PREFIX MANIFEST  List Blobs without delimiter (the W4 tree)
 //   raw-put-files C PREFIX LOCALDIR --inflight K   Put Blob per file
@@ -526,37 +530,109 @@ const commands = {
 		out(r);
 	},
 
-	async 'raw-put-big'([c, name, file]) {
-		const cc = container('raw', c);
-		const bb = cc.getBlockBlobClient(name);
+	// curl configs for the raw W1/W2 (curl -Z -K CFG): one transfer per
+	// 8 MiB block or range, separated by `next`, all with x-ms-version.
+	async 'curl-cfg'(argv) {
+		const { pos, opt } = parseOpts(argv);
+		const [mode, sasUrl, name, cfg] = pos;
+		const u = new URL(sasUrl);
+		const base = `${u.origin}${u.pathname.replace(/\/$/, '')}/${name.split('/').map(encodeURIComponent).join('/')}`;
+		const sas = u.search.slice(1);
+		const blocks = [];
+		if (mode === 'get') {
+			const size = Number(opt.size);
+			for (let i = 0, off = 0; off < size; i++, off += BLOCK) {
+				const out = opt['out-dir'] ? `${opt['out-dir']}/p${String(i).padStart(4, '0')}` : '/dev/null';
+				blocks.push(`url = "${base}?${sas}"\nrange = ${off}-${Math.min(off + BLOCK, size) - 1}\noutput = "${out}"\nheader = "x-ms-version: ${API_VERSION}"\n`);
+			}
+		} else if (mode === 'put') {
+			const parts = fs.readdirSync(opt.parts).sort();
+			const ids = parts.map((_, i) => blockId(i));
+			parts.forEach((p, i) => {
+				blocks.push(
+					`url = "${base}?comp=block&blockid=${encodeURIComponent(ids[i])}&${sas}"\nupload-file = "${opt.parts}/${p}"\n` +
+						`header = "x-ms-version: ${API_VERSION}"\nheader = "Expect:"\n`,
+				);
+			});
+			fs.writeFileSync(opt.list, `<?xml version="1.0" encoding="utf-8"?><BlockList>${ids.map((id) => `<Latest>${id}</Latest>`).join('')}</BlockList>`);
+			fs.writeFileSync(opt['list-url'], `${base}?comp=blocklist&${sas}\n`);
+		} else {
+			throw new Error(`curl-cfg: mode get or put, not '${mode}'`);
+		}
+		fs.writeFileSync(cfg, blocks.join('next\n'));
+		out({ transfers: blocks.length });
+	},
+
+	// The raw W2 check: every transfer of the timed run (curl -w
+	// '%{size_download}') brought its whole range, and the ranges, fetched
+	// again into DIR (not timed), concatenate to the blob's sha256.
+	async 'check-curl-get'([sizesFile, dir, want, sizeS]) {
+		const size = Number(sizeS);
+		const sizes = fs.readFileSync(sizesFile, 'utf8').split('\n').filter(Boolean).map(Number);
+		const total = sizes.reduce((x, y) => x + y, 0);
+		const h = crypto.createHash('sha256');
+		for (const f of fs.readdirSync(dir).sort()) h.update(fs.readFileSync(path.join(dir, f)));
+		const got = h.digest('hex');
+		const r = { ok: total === size && got === want, transfers: sizes.length, bytes: total, sha256: got, expected: want };
+		if (!r.ok) r.detail = `timed run got ${total} of ${size} bytes; the ranges fetched again hash to ${got}`;
+		out(r);
+	},
+
+	async 'raw-put-big'(argv) {
+		const { pos, opt } = parseOpts(argv);
+		const [c, name, file] = pos;
 		const size = fs.statSync(file).size;
 		const nblocks = Math.ceil(size / BLOCK);
 		const fd = fs.openSync(file, 'r');
+		const ids = Array.from({ length: nblocks }, (_, i) => blockId(i));
+		let stage;
+		let commit;
+		if (opt.client === 'sdk') {
+			const bb = container('raw', c).getBlockBlobClient(name);
+			stage = (i, buf) => bb.stageBlock(ids[i], buf, buf.length);
+			commit = () => bb.commitBlockList(ids);
+		} else {
+			const lean = leanClient(c);
+			stage = (i, buf) => lean.req('PUT', name, { query: `comp=block&blockid=${encodeURIComponent(ids[i])}`, body: buf, want: 201 });
+			commit = () => {
+				const xml = Buffer.from(`<?xml version="1.0" encoding="utf-8"?><BlockList>${ids.map((id) => `<Latest>${id}</Latest>`).join('')}</BlockList>`);
+				return lean.req('PUT', name, { query: 'comp=blocklist', body: xml, want: 201 });
+			};
+		}
 		const r = await measured(async () => {
 			await pool(16, nblocks, async (i) => {
 				const len = Math.min(BLOCK, size - i * BLOCK);
 				const buf = Buffer.allocUnsafe(len);
 				fs.readSync(fd, buf, 0, len, i * BLOCK);
-				await bb.stageBlock(blockId(i), buf, len);
+				await stage(i, buf);
 			});
-			await bb.commitBlockList(Array.from({ length: nblocks }, (_, i) => blockId(i)));
-			return { bytes: size };
+			await commit();
+			return { bytes: size, client: opt.client || 'lean' };
 		});
 		fs.closeSync(fd);
 		out(r);
 	},
 
-	async 'raw-get-big'([c, name, sizeS, want]) {
-		const bc = container('raw', c).getBlobClient(name);
+	async 'raw-get-big'(argv) {
+		const { pos, opt } = parseOpts(argv);
+		const [c, name, sizeS, want] = pos;
 		const size = Number(sizeS);
 		const target = Buffer.allocUnsafe(size);
 		const n = Math.ceil(size / BLOCK);
+		let get;
+		if (opt.client === 'sdk') {
+			const bc = container('raw', c).getBlobClient(name);
+			get = async (off, len) => readBody(await bc.download(off, len), target.subarray(off, off + len));
+		} else {
+			const lean = leanClient(c);
+			get = async (off, len) => {
+				const r = await lean.req('GET', name, { headers: { 'x-ms-range': `bytes=${off}-${off + len - 1}` }, want: 206, into: target.subarray(off, off + len) });
+				if (r.body.length !== len) throw new Error(`short read at ${off}: ${r.body.length} of ${len}`);
+			};
+		}
 		const r = await measured(async () => {
-			await pool(16, n, async (i) => {
-				const len = Math.min(BLOCK, size - i * BLOCK);
-				await readBody(await bc.download(i * BLOCK, len), target.subarray(i * BLOCK, i * BLOCK + len));
-			});
-			return { bytes: size };
+			await pool(16, n, async (i) => get(i * BLOCK, Math.min(BLOCK, size - i * BLOCK)));
+			return { bytes: size, client: opt.client || 'lean' };
 		});
 		const got = sha256(target);
 		r.check = { ok: got === want, sha256: got, expected: want };
@@ -682,28 +758,64 @@ const commands = {
 	},
 };
 
-// A lean REST client for the small-request baselines: Node's http module,
-// keep-alive, the container SAS from BENCH_SAS_URL, no SDK pipeline. With
-// thousands of small requests the SDK's per-request cost in Node (policies,
-// XML deserialisation) would make the client, not the service, the limit.
+// A lean REST client for the raw baselines: Node's http module, keep-alive,
+// Shared Key signing with the account key of AZURE_STORAGE_CONNECTION_STRING
+// (the same authentication azblobfs uses), no SDK pipeline. The SDK's
+// per-request cost in Node (policies, stream wrappers, XML deserialisation)
+// would otherwise make the client, not the service, the limit: on a 2-core
+// machine its download path alone costs 3.5-5 s of CPU per GiB.
 function leanClient(c) {
-	const sasUrl = process.env.BENCH_SAS_URL;
-	if (!sasUrl) throw new Error('BENCH_SAS_URL is not set');
-	const u = new URL(sasUrl);
-	const sas = u.search.slice(1);
-	const base = `${u.origin}${u.pathname.replace(/\/$/, '')}`;
-	if (!base.endsWith(`/${c}`)) throw new Error(`BENCH_SAS_URL is not for container ${c}`);
+	const cs = process.env.AZURE_STORAGE_CONNECTION_STRING || '';
+	const kv = Object.fromEntries(
+		cs
+			.split(';')
+			.filter((p) => p.includes('='))
+			.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+	);
+	if (!kv.AccountName || !kv.AccountKey || !kv.BlobEndpoint) throw new Error('the connection string needs AccountName, AccountKey and BlobEndpoint');
+	const account = kv.AccountName;
+	const key = Buffer.from(kv.AccountKey, 'base64');
+	const base = `${kv.BlobEndpoint.replace(/\/$/, '')}/${c}`;
+	const basePath = new URL(base).pathname;
 	const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-	const url = (blob, query) => `${base}${blob ? '/' + blob.split('/').map(encodeURIComponent).join('/') : ''}?${query ? query + '&' : ''}${sas}`;
-	function req(method, blob, { query = '', headers = {}, body = null, want = 0 } = {}) {
+	const encPath = (blob) => (blob ? '/' + blob.split('/').map(encodeURIComponent).join('/') : '');
+	const url = (blob, query) => `${base}${encPath(blob)}${query ? '?' + query : ''}`;
+	function sign(method, blob, query, h) {
+		const hv = (n) => {
+			const k = Object.keys(h).find((x) => x.toLowerCase() === n);
+			return k === undefined ? '' : String(h[k]);
+		};
+		const len = hv('content-length');
+		const xms = Object.keys(h)
+			.filter((k) => k.toLowerCase().startsWith('x-ms-'))
+			.map((k) => [k.toLowerCase(), String(h[k]).trim()])
+			.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+			.map(([k, v]) => `${k}:${v}\n`)
+			.join('');
+		let res = `/${account}${basePath}${encPath(blob)}`;
+		const params = {};
+		for (const [k, v] of new URLSearchParams(query || '')) (params[k.toLowerCase()] = params[k.toLowerCase()] || []).push(v);
+		for (const k of Object.keys(params).sort()) res += `\n${k}:${params[k].sort().join(',')}`;
+		const sts = [method, hv('content-encoding'), hv('content-language'), len === '0' ? '' : len, hv('content-md5'), hv('content-type'), '',
+			hv('if-modified-since'), hv('if-match'), hv('if-none-match'), hv('if-unmodified-since'), hv('range')].join('\n') + '\n' + xms + res;
+		return `SharedKey ${account}:${crypto.createHmac('sha256', key).update(sts, 'utf8').digest('base64')}`;
+	}
+	function req(method, blob, { query = '', headers = {}, body = null, want = 0, into = null } = {}) {
 		return new Promise((resolve, reject) => {
-			const h = { 'x-ms-version': API_VERSION, 'User-Agent': 'azblobfs-bench-raw lean-http', 'Content-Length': body ? body.length : 0, ...headers };
+			const h = { 'x-ms-version': API_VERSION, 'x-ms-date': new Date().toUTCString(), 'User-Agent': 'azblobfs-bench-raw lean-http', 'Content-Length': body ? body.length : 0, ...headers };
+			h.Authorization = sign(method, blob, query, h);
 			const rq = http.request(url(blob, query), { method, agent, headers: h }, (res) => {
 				const chunks = [];
-				res.on('data', (d) => chunks.push(d));
+				let off = 0;
+				res.on('data', (d) => {
+					if (into && res.statusCode < 300) {
+						d.copy(into, off);
+						off += d.length;
+					} else chunks.push(d);
+				});
 				res.on('end', () => {
-					const out = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
-					if (want && res.statusCode !== want) reject(new Error(`${method} ${blob}: HTTP ${res.statusCode} ${out.body.toString().slice(0, 200)}`));
+					const out = { status: res.statusCode, headers: res.headers, body: into && res.statusCode < 300 ? into.subarray(0, off) : Buffer.concat(chunks) };
+					if (want && res.statusCode !== want) reject(new Error(`${method} ${blob}: HTTP ${res.statusCode} ${out.body.toString().slice(0, 300)}`));
 					else resolve(out);
 				});
 				res.on('error', reject);
@@ -730,7 +842,7 @@ function leanClient(c) {
 		} while (marker);
 		return { blobs, pages };
 	}
-	return { req, list, url };
+	return { req, list, url: (blob) => url(blob, '') };
 }
 
 function unxml(s) {

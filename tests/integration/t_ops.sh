@@ -58,16 +58,30 @@ mount_fs "cache_dir=$TEST_DIR/stage" "$C" || bail "mount $C"
 head -c $((12 * 1024 * 1024 + 12345)) /dev/urandom >"$TMPD/inflight"
 want=$(sha256sum <"$TMPD/inflight" | cut -d' ' -f1)
 # A writer that has written everything but not closed: one block has gone
-# up with Put Block, the tail is in memory, nothing is committed yet.
-exec {wfd}>"$MNT/inflight.bin"
-cat "$TMPD/inflight" >&$wfd
+# up with Put Block, the tail is in memory, nothing is committed yet. One
+# process writes and holds the descriptor (every close(), even of a dup,
+# is a FUSE flush, which commits); it says "written" and waits for its
+# stdin to close.
+coproc HOLDER { python3 -c '
+import sys
+with open(sys.argv[1], "rb") as src, open(sys.argv[2], "wb") as dst:
+    dst.write(src.read())
+    print("written", flush=True)
+    sys.stdin.read()
+' "$TMPD/inflight" "$MNT/inflight.bin" 2>/dev/null; }
+OWN_PIDS+=("$HOLDER_PID")
+holder_pid=$HOLDER_PID
+holder_in=${HOLDER[1]}
+read -r -t 60 word <&"${HOLDER[0]}"
+check_eq "the writer has written everything" written "${word:-}"
 before=$(blobtool sha256 "$C" inflight.bin 2>/dev/null)
 check_ne "before SIGTERM the service does not have the content" "$want" "$before"
 kill -TERM "$DAEMON_PID"
 check "after SIGTERM the daemon exits" wait_until 60 not pid_alive "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 check_eq "with status 0" 0 "$?"
-exec {wfd}>&- 2>/dev/null
+exec {holder_in}>&- 2>/dev/null
+wait "$holder_pid" 2>/dev/null
 check "the mount is gone" not in_mountinfo "$MNT"
 got=$(blobtool sha256 "$C" inflight.bin)
 check_eq "the blob on the service holds every byte written" "$want" "$got"

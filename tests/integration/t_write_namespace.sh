@@ -15,6 +15,11 @@
 
 C=$CONTAINER
 T0=$(($(date +%s) - 2))
+# A folder that exists only as a prefix (no marker), made through the SDK
+# before the mount first lists the root (the mount's own changes keep its
+# cached listings fresh, so a name added elsewhere later would only show
+# after the listing TTL).
+seed put "$C" pfx/only.txt
 mount_fs "cache_dir=$TEST_DIR/stage" "$C" || bail "mount $C read-write"
 
 # ---------------------------------------------------------------- mkdir / rmdir
@@ -39,8 +44,6 @@ check_eq "rmdir of a file gives ENOTDIR" ENOTDIR "$(errno_of rmdir "$MNT/plain.t
 mkdir "$MNT/d2"
 check_eq "unlink of a directory gives EISDIR" EISDIR "$(errno_of unlink "$MNT/d2")"
 check_eq "d2's marker survives the refused unlink" true "$(blob_meta d2 hdi_isfolder)"
-# A folder that exists only as a prefix (no marker), made through the SDK.
-seed put "$C" pfx/only.txt
 check_eq "rmdir of a prefix-only folder with a blob gives ENOTEMPTY" ENOTEMPTY "$(errno_of rmdir "$MNT/pfx")"
 check "its blob is still on the service" blob_present pfx/only.txt
 
