@@ -548,6 +548,20 @@ out:
 	return rc;
 }
 
+/*
+ * The options are parsed (copied): blank the query of a URL argument, where
+ * a SAS may be, so that ps and /proc/PID/cmdline do not show it.
+ */
+static void scrub_argv(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *q = strstr(argv[i], "://") ? strchr(argv[i], '?') : NULL;
+
+		if (q)
+			memset(q + 1, 'x', strlen(q + 1));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = {.status_fd = -1};
@@ -565,6 +579,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "azblobfs: %s\n", err);
 		return 1;
 	}
+	scrub_argv(argc, argv);
 	if (o.help) {
 		opts_usage(argv[0], stdout);
 		rc = 0;
@@ -608,7 +623,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (az_source_parse(o.source, &src, &e) < 0) {
-		fprintf(stderr, "azblobfs: source '%s': %s\n", o.source, e.message);
+		fprintf(stderr, "azblobfs: source '%.*s': %s\n", (int)strcspn(o.source, "?"), o.source,
+			e.message);
 		goto out;
 	}
 	d.foreground = o.foreground;

@@ -27,6 +27,9 @@
 #define AZ_API_VERSION "2025-11-05"
 
 #define AZ_MAX_BLOB_NAME 1024  /* characters in a blob name */
+
+/* Characters (UTF-8 code points) of a blob name, the unit of AZ_MAX_BLOB_NAME. */
+size_t az_name_chars(const char *name);
 #define AZ_MAX_LIST_RESULTS 5000
 #define AZ_ETAG_MAX 80
 #define AZ_DEV_ACCOUNT "devstoreaccount1"

@@ -254,12 +254,13 @@ int eng_copy(struct eng *e, const char *container, const char *src, const char *
  * Rename a folder: copy every blob under @src_prefix (and @src_marker, the
  * folder's marker blob, if not NULL) to @dst_prefix, TREE_PARALLEL at a
  * time; only when every copy succeeded delete the originals. A failed copy
- * removes the copies made and fails with its error; a failed delete leaves
- * both names and fails with -EIO. No blob is ever lost.
+ * removes the copies made (but the marker of a destination folder that
+ * existed before, @dst_exists) and fails with its error; a failed delete
+ * leaves both names and fails with -EIO. No blob is ever lost.
  */
 int eng_rename_tree(struct eng *e, const char *container, const char *src_prefix,
-		    const char *dst_prefix, const char *src_marker, eng_done_cb cb,
-		    void *arg) WARN_UNUSED;
+		    const char *dst_prefix, const char *src_marker, bool dst_exists,
+		    eng_done_cb cb, void *arg) WARN_UNUSED;
 
 /* Point later commits at another blob name (a rename of an open file). */
 int eng_writer_rename(struct eng_writer *w, const char *container, const char *blob);

@@ -62,6 +62,8 @@ struct fs_replies {
 	 * Must only queue: it is called with fs locks held.
 	 */
 	void (*inval_inode)(void *ctx, uint64_t ino);
+	/* Tell the kernel to forget @name in directory @parent (deleted elsewhere); may be NULL. */
+	void (*inval_entry)(void *ctx, uint64_t parent, const char *name);
 	void *inval_ctx;
 };
 

@@ -55,17 +55,21 @@ static const char *url_sas(const struct az_client *c)
 	return !c->creds.key && c->creds.sas ? c->creds.sas : NULL;
 }
 
-static int check_blob_name(const char *blob)
+size_t az_name_chars(const char *name)
 {
 	size_t chars = 0;
 
+	/* Count UTF-8 lead bytes. */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		chars += (*p & 0xc0) != 0x80;
+	return chars;
+}
+
+static int check_blob_name(const char *blob)
+{
 	if (!blob || !*blob)
 		return -EINVAL;
-	/* The limit counts characters: count UTF-8 lead bytes. */
-	for (const unsigned char *p = (const unsigned char *)blob; *p; p++)
-		if ((*p & 0xc0) != 0x80 && ++chars > AZ_MAX_BLOB_NAME)
-			return -ENAMETOOLONG;
-	return 0;
+	return az_name_chars(blob) > AZ_MAX_BLOB_NAME ? -ENAMETOOLONG : 0;
 }
 
 /* Query parameters in the order given (the signature sorts them itself). */

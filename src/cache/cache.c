@@ -254,6 +254,8 @@ enum cache_result cache_lookup(struct cache *c, const char *dir, const char *nam
 		}
 		goto out;
 	}
+	/* Each cache asked and unable to answer counts a miss of its own. */
+	c->st.misses[CACHE_K_LIST]++;
 	e = get(c, E_ATTR, path);
 	if (e) {
 		c->st.hits[CACHE_K_ATTR]++;
@@ -261,13 +263,14 @@ enum cache_result cache_lookup(struct cache *c, const char *dir, const char *nam
 		res = CACHE_HIT;
 		goto out;
 	}
+	c->st.misses[CACHE_K_ATTR]++;
 	e = get(c, E_NEG, path);
 	if (e) {
 		c->st.hits[CACHE_K_NEG]++;
 		res = CACHE_NEGATIVE;
 		goto out;
 	}
-	c->st.misses[CACHE_K_ATTR]++;
+	c->st.misses[CACHE_K_NEG]++;
 out:
 	pthread_mutex_unlock(&c->lock);
 	free(path);

@@ -32,6 +32,7 @@ struct list_op {
 	bool walk_stopped;
 	eng_walk_page_fn walk_page;
 	eng_walk_done_fn walk_done;
+	char *last_marker; /* the marker of the page asked for last (NULL: the first) */
 	char **names;     /* flat: collected names */
 	size_t nnames, cap, max;
 	eng_names_cb names_cb;
@@ -52,6 +53,7 @@ static void op_free(struct list_op *op)
 	free(op->container);
 	free(op->prefix);
 	free(op->target);
+	free(op->last_marker);
 	free(op);
 }
 
@@ -239,12 +241,18 @@ static void page_done(struct net_req *r)
 		goto fail;
 	past |= page_past || (op->probe && op->found_blob && op->found_prefix);
 	if (list.next_marker && *list.next_marker && !past) {
+		/* A service that hands back the marker it was given would page forever. */
+		if (op->last_marker && !strcmp(op->last_marker, list.next_marker)) {
+			rc = az_error_set(&azerr, -EIO, "the service repeated a paging marker");
+			goto fail;
+		}
 		marker = TAKE_PTR(list.next_marker);
 		az_list_release(&list);
 		net_req_release(r);
 		net_req_init(r);
+		free(op->last_marker);
+		op->last_marker = marker;
 		rc = submit_page(op, marker);
-		free(marker);
 		if (rc < 0)
 			goto fail;
 		return;
@@ -346,7 +354,7 @@ int eng_probe(struct eng *e, const char *container, const char *prefix, const ch
 
 	if (asprintf(&target, "%s%s", container ? prefix : "", name) < 0)
 		return -ENOMEM;
-	if (strlen(target) > AZ_MAX_BLOB_NAME) {
+	if (az_name_chars(target) > AZ_MAX_BLOB_NAME) {
 		free(target);
 		return -ENAMETOOLONG;
 	}

@@ -295,6 +295,7 @@ struct tree {
 	unsigned inflight;
 	int err;
 	enum { T_COPY, T_ROLLBACK, T_DELETE } phase;
+	bool keep_dst_marker; /* the destination folder existed: its marker is not ours to remove */
 	eng_done_cb cb;
 	void *arg;
 	pthread_mutex_t lock;
@@ -313,13 +314,19 @@ static void tree_free(struct tree *t)
 	free(t);
 }
 
+/* The folder's own marker blob is the one name not under the prefix. */
+static bool is_marker(const struct tree *t, const char *src)
+{
+	return strncmp(src, t->src_prefix, strlen(t->src_prefix)) != 0;
+}
+
 /* "a/x" under "a/" becomes "b/x" under "b/"; the marker "a" becomes "b". */
 static char *dst_name(const struct tree *t, const char *src)
 {
 	size_t plen = strlen(t->src_prefix);
 	char *out = NULL;
 
-	if (!strncmp(src, t->src_prefix, plen)) {
+	if (!is_marker(t, src)) {
 		if (asprintf(&out, "%s%s", t->dst_prefix, src + plen) < 0)
 			return NULL;
 		return out;
@@ -370,7 +377,8 @@ static void tree_step(struct tree *t)
 			char *dst;
 			int rc = -ENOMEM;
 
-			if (t->phase == T_ROLLBACK && !t->copied[i])
+			if (t->phase == T_ROLLBACK &&
+			    (!t->copied[i] || (t->keep_dst_marker && is_marker(t, t->names[i]))))
 				continue;
 			it = malloc(sizeof(*it));
 			dst = t->phase == T_DELETE ? NULL : dst_name(t, t->names[i]);
@@ -449,7 +457,8 @@ static void tree_listed(void *arg, int err, char **names, size_t n)
 }
 
 int eng_rename_tree(struct eng *e, const char *container, const char *src_prefix,
-		    const char *dst_prefix, const char *src_marker, eng_done_cb cb, void *arg)
+		    const char *dst_prefix, const char *src_marker, bool dst_exists, eng_done_cb cb,
+		    void *arg)
 {
 	struct tree *t = calloc(1, sizeof(*t));
 	int rc;
@@ -460,6 +469,7 @@ int eng_rename_tree(struct eng *e, const char *container, const char *src_prefix
 	t->e = e;
 	t->cb = cb;
 	t->arg = arg;
+	t->keep_dst_marker = dst_exists;
 	t->container = strdup(container);
 	t->src_prefix = strdup(src_prefix);
 	t->dst_prefix = strdup(dst_prefix);

@@ -5,7 +5,9 @@
  * two modes:
  *  - WM_STREAM: the content started empty and has only been appended to.
  *    Full blocks go up with Put Block while the application writes; the
- *    tail is in `cur`. No local copy.
+ *    tail is in `cur`. Sent blocks are also copied to the staging file
+ *    (the tee, until the area is full), so a failed commit keeps them and
+ *    a switch to staging continues from them.
  *  - WM_STAGED: the content lives in a sparse staging file. `have` says
  *    which bytes are present; bytes below `base_limit` that are not
  *    present are fetched from the base blob (If-Match its ETag) when
@@ -125,7 +127,8 @@ uint64_t writer_block_size(const struct eng_writer *w, uint32_t index);
 int writer_send_cur(struct eng_writer *w);
 
 /* wstaged.c */
-int staged_enter(struct eng_writer *w);  /* from WM_STREAM with nothing sent */
+/* From WM_STREAM: with nothing sent, or with every sent byte in staging (the tee). */
+int staged_enter(struct eng_writer *w);
 int staged_write(struct eng_writer *w, const char *data, uint64_t off, uint64_t len);
 int staged_truncate(struct eng_writer *w, uint64_t size);
 /* Returns 1 when the op completed, 0 when a fetch will complete it. */

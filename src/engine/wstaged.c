@@ -95,11 +95,12 @@ int staged_enter(struct eng_writer *w)
 
 	if (rc < 0)
 		return rc;
+	/* The tail not yet sent follows the blocks that were (whose bytes the tee kept). */
 	if (w->cur_len) {
-		rc = put_bytes(w, w->cur, 0, w->cur_len);
+		rc = put_bytes(w, w->cur, w->sent_bytes, w->cur_len);
 		if (rc < 0)
 			return rc;
-		if (rangeset_add(&w->have, 0, w->cur_len) < 0)
+		if (rangeset_add(&w->have, w->sent_bytes, w->sent_bytes + w->cur_len) < 0)
 			return -ENOMEM;
 	}
 	if (w->cur) {
@@ -310,11 +311,12 @@ fail:
 void staging_keep(struct eng_writer *w, const char *why)
 {
 	char *info = NULL;
+	bool partial = w->mode == WM_STREAM && w->tee_off;
 	FILE *f;
 
 	if (w->mode == WM_STREAM && w->cur_len &&
 	    staging_put(w, w->cur, w->sent_bytes, w->cur_len) < 0)
-		log_debug("cannot keep the tail of '%s'", w->blob);
+		partial = true;
 	if (w->keep_logged)
 		return; /* this content's failure is in the log already */
 	w->keep_logged = true;
@@ -338,11 +340,12 @@ void staging_keep(struct eng_writer *w, const char *why)
 				(unsigned long long)w->have.r[i].start,
 				(unsigned long long)w->have.r[i].end);
 		fprintf(f, "\n");
-		if (w->mode == WM_STREAM && w->tee_off)
-			fprintf(f, "not_kept=bytes sent as blocks after the staging area filled\n");
+		if (partial)
+			fprintf(f, "not_kept=bytes outside 'held': the staging area was full\n");
 		fclose(f);
 	}
-	log_err("changes to '%s/%s' were not committed (%s): kept at '%s'%s%s", w->container,
-		w->blob, why, w->sf.path, info ? ", details in " : "", info ? info : "");
+	log_err("changes to '%s/%s' were not committed (%s): %s at '%s'%s%s", w->container,
+		w->blob, why, partial ? "only partly kept (the staging area was full)" : "kept",
+		w->sf.path, info ? ", details in " : "", info ? info : "");
 	free(info);
 }

@@ -105,6 +105,37 @@ void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 	fs->r.open(req, &o);
 }
 
+struct gone_scan {
+	struct fs *fs;
+	struct fs_node *dir;
+	const struct cache_listing *l;
+};
+
+static void forget_if_gone(struct hmap_node *hn, void *arg)
+{
+	struct gone_scan *g = arg;
+	struct fs_node *n = container_of(hn, struct fs_node, by_name);
+
+	if (n->parent == g->dir && n->named && !n->w && !cache_listing_find(g->l, n->name))
+		g->fs->r.inval_entry(g->fs->r.inval_ctx, g->dir->ino, n->name);
+}
+
+/*
+ * A listing fresh from the service: names the kernel may still hold that it
+ * no longer has were deleted elsewhere; have the kernel drop them now rather
+ * than after entry_timeout.
+ */
+static void forget_gone_names(struct fs *fs, struct fs_node *dir, const struct cache_listing *l)
+{
+	struct gone_scan g = {fs, dir, l};
+
+	if (!fs->r.inval_entry)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	hmap_each(&fs->names, forget_if_gone, &g);
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static void opendir_listed(void *arg, int err, struct cache_listing *l)
 {
 	struct opendir_op *op = arg;
@@ -118,6 +149,7 @@ static void opendir_listed(void *arg, int err, struct cache_listing *l)
 	} else {
 		/* Too big for the cache or raced with a change: still good for this handle. */
 		(void)cache_put_listing(fs->cache, op->path, l, op->gen);
+		forget_gone_names(fs, op->dir, l);
 		fs_dir_reply_handle(fs, op->req, op->dir, l);
 	}
 	free(op->path);

@@ -120,7 +120,7 @@ int fs_target_of(const struct fs *fs, const char *path, struct fs_target *t)
 			t->blob = NULL;
 			goto oom;
 		}
-		if (strlen(t->blob) > AZ_MAX_BLOB_NAME) {
+		if (az_name_chars(t->blob) > AZ_MAX_BLOB_NAME) {
 			fs_target_release(t);
 			return -ENAMETOOLONG;
 		}

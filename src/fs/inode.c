@@ -201,8 +201,12 @@ int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const
 		return -ENOMEM;
 	fs_node_unname(fs, n);
 	old = fs_node_find_child(fs, parent, name);
-	if (old)
-		fs_node_unname(fs, old); /* replaced: reachable by ino until forgotten */
+	if (old) {
+		/* Replaced: reachable by ino until forgotten; an open writer of it must never commit over the new content. */
+		if (old->w)
+			old->unlinked = true;
+		fs_node_unname(fs, old);
+	}
 	free(n->name);
 	n->name = copy;
 	if (n->parent != parent) {

@@ -32,6 +32,7 @@ struct ns_op {
 	struct fs_caller caller;
 	char *target;                     /* symlink */
 	char *slash_marker;               /* rmdir: the "dir/" blob, if any */
+	bool dst_exists;                  /* rename: onto an existing (empty) folder */
 	unsigned pending;
 	int err;
 };
@@ -589,7 +590,7 @@ static void rename_start(struct ns_op *op)
 		return;
 	}
 	rc = eng_rename_tree(fs->eng, op->t.container, op->t.dir_prefix, op->nt.dir_prefix,
-			     marker ? op->t.blob : NULL, rename_tree_done, op);
+			     marker ? op->t.blob : NULL, op->dst_exists, rename_tree_done, op);
 	if (rc < 0)
 		ns_reply(op, rc);
 }
@@ -639,6 +640,7 @@ static void rename_dst_resolved(struct fs *fs, void *req, struct fs_node *parent
 		}
 		if (src_dir) {
 			/* Over a folder only if it is empty. */
+			op->dst_exists = true;
 			err = eng_list_flat(fs->eng, op->nt.container, op->nt.dir_prefix, NULL, 2,
 					    rename_dst_listed, op);
 			if (err < 0)

@@ -111,16 +111,23 @@ static void r_statfs(void *req, const struct statvfs *st)
 
 /*
  * Kernel cache notifications go through a thread of their own: the kernel
- * may wait on pages that a read in flight holds, and no request path may
- * wait on that. The queue is bounded; a notification that does not fit is
- * dropped (the next open drops the pages anyway: keep_cache is off then).
+ * may wait on pages that a read in flight holds, or on a directory lock
+ * that the request being answered holds, and no request path may wait on
+ * that. The queue is bounded; a notification that does not fit is dropped
+ * (a hint only: the next open drops the pages anyway, keep_cache being off
+ * then, and a name lives in the kernel at most entry_timeout).
  */
 #define INVAL_QUEUE 256
+
+struct inval_item {
+	uint64_t ino;                /* the inode, or the parent of `name` */
+	char *name;                  /* NULL: the inode's pages; else the entry */
+};
 
 struct fuse_ops_inval {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	uint64_t inos[INVAL_QUEUE];  /* protected by lock */
+	struct inval_item items[INVAL_QUEUE]; /* protected by lock */
 	unsigned head, n;            /* protected by lock */
 	bool stop;                   /* protected by lock */
 	pthread_t thread;
@@ -133,59 +140,84 @@ static void *inval_main(void *arg)
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		uint64_t ino;
+		struct inval_item it;
 		while (!q->n && !q->stop)
 			pthread_cond_wait(&q->cond, &q->lock);
 		if (q->stop)
 			break;
-		ino = q->inos[q->head];
+		it = q->items[q->head];
 		q->head = (q->head + 1) % INVAL_QUEUE;
 		q->n--;
 		pthread_mutex_unlock(&q->lock);
-		if (q->ctx->se)
-			(void)fuse_lowlevel_notify_inval_inode(q->ctx->se, ino, 0, 0);
+		if (q->ctx->se && it.name)
+			(void)fuse_lowlevel_notify_inval_entry(q->ctx->se, it.ino, it.name,
+							       strlen(it.name));
+		else if (q->ctx->se)
+			(void)fuse_lowlevel_notify_inval_inode(q->ctx->se, it.ino, 0, 0);
+		free(it.name);
 		pthread_mutex_lock(&q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
 }
 
-static void r_inval_inode(void *ctx, uint64_t ino)
+/* The context's notifier, started on first use; NULL when it cannot be. */
+static struct fuse_ops_inval *inval_queue(struct fuse_ops_ctx *c)
 {
-	struct fuse_ops_ctx *c = ctx;
 	struct fuse_ops_inval *q = __atomic_load_n(&c->inval, __ATOMIC_ACQUIRE);
+	struct fuse_ops_inval *fresh;
 
-	if (!q) {
-		struct fuse_ops_inval *fresh = calloc(1, sizeof(*fresh));
-		if (!fresh)
-			return;
-		pthread_mutex_init(&fresh->lock, NULL);
-		pthread_cond_init(&fresh->cond, NULL);
-		fresh->ctx = c;
-		if (pthread_create(&fresh->thread, NULL, inval_main, fresh)) {
-			free(fresh);
-			return;
-		}
-		if (!__atomic_compare_exchange_n(&c->inval, &q, fresh, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE)) {
-			/* Another thread started one first: stop ours. */
-			pthread_mutex_lock(&fresh->lock);
-			fresh->stop = true;
-			pthread_cond_signal(&fresh->cond);
-			pthread_mutex_unlock(&fresh->lock);
-			pthread_join(fresh->thread, NULL);
-			free(fresh);
-		} else {
-			q = fresh;
-		}
+	if (q)
+		return q;
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		return NULL;
+	pthread_mutex_init(&fresh->lock, NULL);
+	pthread_cond_init(&fresh->cond, NULL);
+	fresh->ctx = c;
+	if (pthread_create(&fresh->thread, NULL, inval_main, fresh)) {
+		free(fresh);
+		return NULL;
 	}
+	if (__atomic_compare_exchange_n(&c->inval, &q, fresh, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return fresh;
+	/* Another thread started one first: stop ours. */
+	pthread_mutex_lock(&fresh->lock);
+	fresh->stop = true;
+	pthread_cond_signal(&fresh->cond);
+	pthread_mutex_unlock(&fresh->lock);
+	pthread_join(fresh->thread, NULL);
+	free(fresh);
+	return q;
+}
+
+static void inval_push(struct fuse_ops_ctx *c, uint64_t ino, const char *name)
+{
+	struct fuse_ops_inval *q = inval_queue(c);
+	char *copy = NULL;
+
+	if (!q || (name && !(copy = strdup(name))))
+		return;
 	pthread_mutex_lock(&q->lock);
 	if (q->n < INVAL_QUEUE) {
-		q->inos[(q->head + q->n) % INVAL_QUEUE] = ino;
+		q->items[(q->head + q->n) % INVAL_QUEUE] = (struct inval_item){ino, copy};
 		q->n++;
+		copy = NULL;
 		pthread_cond_signal(&q->cond);
 	}
 	pthread_mutex_unlock(&q->lock);
+	free(copy);
+}
+
+static void r_inval_inode(void *ctx, uint64_t ino)
+{
+	inval_push(ctx, ino, NULL);
+}
+
+static void r_inval_entry(void *ctx, uint64_t parent, const char *name)
+{
+	inval_push(ctx, parent, name);
 }
 
 void fuse_ops_stop(struct fuse_ops_ctx *ctx)
@@ -199,6 +231,8 @@ void fuse_ops_stop(struct fuse_ops_ctx *ctx)
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->thread, NULL);
+	for (unsigned i = 0; i < q->n; i++)
+		free(q->items[(q->head + i) % INVAL_QUEUE].name);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
 	free(q);
@@ -219,6 +253,7 @@ void fuse_ops_replies(struct fs_replies *out, struct fuse_ops_ctx *ctx)
 	out->readlink = r_readlink;
 	out->statfs = r_statfs;
 	out->inval_inode = r_inval_inode;
+	out->inval_entry = r_inval_entry;
 	out->inval_ctx = ctx;
 }
 

@@ -251,8 +251,8 @@ static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		o->version = 1;
 		return 0;
 	case K_RO:
-		o->read_only = 1;
-		return 1; /* the kernel mounts read-only too */
+		o->read_only = 1; /* passed on to the kernel once the last word is known */
+		return 0;
 	case K_RW:
 		o->read_only = 0;
 		return 0;
@@ -301,8 +301,7 @@ static char *trim(char *p)
 static int parse_config(struct parse_state *s, struct fuse_args *kept)
 {
 	const char *path = s->o->config;
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	char where[512], *line = NULL;
+	char where[512] = "", *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
 	struct stat st;
@@ -315,9 +314,11 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 			fclose(f);
 		return fail(s, "cannot read config '%s': %s", path, strerror(errno));
 	}
-	if (fuse_opt_add_arg(&args, "azblobfs") < 0)
-		rc = fail(s, "out of memory");
+	s->from_file = true;
+	s->where = where;
+	/* One line, one option, parsed by the same table as the command line. */
 	while (!rc && getline(&line, &cap, f) >= 0) {
+		struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 		char *p = trim(line), *eq, *opt = NULL;
 		lineno++;
 		if (!*p || *p == '#')
@@ -331,32 +332,27 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 			opt = strdup(p);
 		}
 		snprintf(where, sizeof(where), "config '%s' line %u: ", path, lineno);
-		if (!opt || fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, opt) < 0)
+		if (!opt || fuse_opt_add_arg(&args, "azblobfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
+		    fuse_opt_add_arg(&args, opt) < 0)
 			rc = fail(s, "out of memory");
 		else if (strchr(opt, ','))
-			rc = fail(s, "%s%s", where, "one option per line, without ','");
+			rc = fail(s, "one option per line, without ','");
+		else if (fuse_opt_parse(&args, s, table, proc) < 0 || s->failed)
+			rc = fail(s, "invalid option");
+		/* Options kept for libfuse (allow_other, ...) go on after argv[0]. */
+		for (int i = 1; !rc && i < args.argc; i++)
+			if (fuse_opt_add_arg(kept, args.argv[i]) < 0)
+				rc = fail(s, "out of memory");
+		fuse_opt_free_args(&args);
 		free(opt);
 	}
 	free(line);
 	fclose(f);
-	if (!rc) {
-		s->from_file = true;
-		s->where = NULL;
-		snprintf(where, sizeof(where), "config '%s': ", path);
-		s->where = where;
-		if (fuse_opt_parse(&args, s, table, proc) < 0 || s->failed)
-			rc = fail(s, "invalid option");
-		s->where = NULL;
-		s->from_file = false;
-	}
+	s->where = NULL;
+	s->from_file = false;
 	if (!rc && s->saw_secret && (st.st_mode & 077))
 		rc = fail(s, "config '%s' holds credentials but is readable by group or others: "
 			     "chmod 600 it", path);
-	/* Options kept for libfuse (allow_other, ro, ...) go on after argv[0]. */
-	for (int i = 1; !rc && i < args.argc; i++)
-		if (fuse_opt_add_arg(kept, args.argv[i]) < 0)
-			rc = fail(s, "out of memory");
-	fuse_opt_free_args(&args);
 	return rc;
 }
 
@@ -433,11 +429,16 @@ int opts_parse(int argc, char **argv, struct azb_opts *o, char *err, size_t errl
 			snprintf(err, errlen, "source must not contain ','");
 			goto out;
 		}
-		if (asprintf(&fsname, "-ofsname=%s,subtype=azblobfs,max_read=1048576", o->source) < 0 ||
+		/* Without its query: a SAS there must not reach /proc/mounts. */
+		if (asprintf(&fsname, "-ofsname=%.*s,subtype=azblobfs,max_read=1048576",
+			     (int)strcspn(o->source, "?"), o->source) < 0 ||
 		    fuse_opt_insert_arg(&kept, 1, fsname) < 0)
 			goto oom;
 	}
 	if (o->debug && fuse_opt_add_arg(&kept, "-d") < 0)
+		goto oom;
+	/* The kernel mounts read-only too; rw on the command line undoes ro in the file. */
+	if (o->read_only && fuse_opt_add_arg(&kept, "-oro") < 0)
 		goto oom;
 	o->fuse_argc = kept.argc;
 	o->fuse_argv = kept.argv;
@@ -497,7 +498,7 @@ void opts_usage(const char *prog, void *out)
 		"\n"
 		"general:\n"
 		"  -f, foreground            stay in the foreground, log to stderr (default: daemon, syslog)\n"
-		"  -d, debug                 log every request (implies -f)\n"
+		"  -d, debug                 log at debug level and trace FUSE requests (implies -f)\n"
 		"  -h, --help                this text\n"
 		"  -V, --version             versions of azblobfs and its libraries\n"
 		"  ro | rw                   read-only or read-write mount (default: rw)\n"
@@ -515,6 +516,8 @@ void opts_usage(const char *prog, void *out)
 		"  uid=N, gid=N              owner of names without metadata (default: the mounting user)\n"
 		"  umask=OCTAL               permission mask for such names (default: 022)\n"
 		"  allow_other               let other users in (libfuse; needs user_allow_other)\n"
+		"  allow_root                let root in as well as the mounting user (libfuse)\n"
+		"  auto_unmount              unmount when the daemon dies (libfuse; off by default)\n"
 		"  default_permissions       let the kernel check permissions\n"
 		"caching:\n"
 		"  attr_timeout=SECS         kernel attribute cache (default: 1)\n"

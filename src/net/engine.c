@@ -237,6 +237,10 @@ static void finish(struct net *n, struct net_req *r, int err)
 	else
 		o = NET_OUT_OK;
 	STAT_ADD(n, requests[r->op < NET_OP_MAX ? r->op : 0][o], 1);
+	/* The URL without its query: a SAS never reaches the log. */
+	log_debug("%s %.*s: %s %d after %u attempt(s)", r->method,
+		  r->url ? (int)strcspn(r->url, "?") : 0, r->url ? r->url : "",
+		  r->err ? "error" : "HTTP", r->err ? r->err : r->status, r->attempts);
 	r->state = RS_IDLE;
 	r->done(r);
 }

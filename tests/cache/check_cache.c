@@ -260,6 +260,44 @@ START_TEST(test_cache_evicted_tombstone_still_refuses_old_fill)
 }
 END_TEST
 
+START_TEST(test_cache_stats_count_hits_and_misses_per_cache)
+{
+	struct cache *c = new_cache(1 << 20, 60000);
+	struct cache_attr a = file_attr(7), got;
+	struct cache_listing *l = listing_of(3, "f");
+	struct cache_stats st;
+
+	/* Nothing known: the listing, attribute and negative caches each miss. */
+	ck_assert_int_eq(cache_lookup(c, "d", "x", &got), CACHE_MISS);
+	cache_stats_get(c, &st);
+	ck_assert_uint_eq(st.misses[CACHE_K_LIST], 1);
+	ck_assert_uint_eq(st.misses[CACHE_K_ATTR], 1);
+	ck_assert_uint_eq(st.misses[CACHE_K_NEG], 1);
+	ck_assert_uint_eq(st.hits[CACHE_K_LIST] + st.hits[CACHE_K_ATTR] + st.hits[CACHE_K_NEG], 0);
+
+	ck_assert_int_eq(cache_put_negative(c, "d/x", cache_generation(c)), 0);
+	ck_assert_int_eq(cache_lookup(c, "d", "x", &got), CACHE_NEGATIVE);
+	cache_stats_get(c, &st);
+	ck_assert_uint_eq(st.hits[CACHE_K_NEG], 1);
+	ck_assert_uint_eq(st.misses[CACHE_K_ATTR], 2);
+
+	ck_assert_int_eq(cache_put_attr(c, "d/y", &a, cache_generation(c)), 0);
+	ck_assert_int_eq(cache_lookup(c, "d", "y", &got), CACHE_HIT);
+	cache_stats_get(c, &st);
+	ck_assert_uint_eq(st.hits[CACHE_K_ATTR], 1);
+	ck_assert_uint_eq(st.misses[CACHE_K_NEG], 1); /* not asked: the attribute answered */
+
+	ck_assert_int_eq(cache_put_listing(c, "e", l, cache_generation(c)), 0);
+	ck_assert_int_eq(cache_lookup(c, "e", "f1", &got), CACHE_HIT);
+	ck_assert_int_eq(cache_lookup(c, "e", "nope", &got), CACHE_NEGATIVE);
+	cache_stats_get(c, &st);
+	ck_assert_uint_eq(st.hits[CACHE_K_LIST], 2);
+	ck_assert_uint_eq(st.misses[CACHE_K_LIST], 3);
+	cache_listing_unref(l);
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(test_cache_key_join)
 {
 	char *k = cache_key_join("", "a");
@@ -355,6 +393,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_budget_evicts_least_recently_used);
 	tcase_add_test(tc, test_cache_listing_over_budget_not_stored);
 	tcase_add_test(tc, test_cache_evicted_tombstone_still_refuses_old_fill);
+	tcase_add_test(tc, test_cache_stats_count_hits_and_misses_per_cache);
 	tcase_add_test(tc, test_cache_key_join);
 	tcase_add_test(tc, test_cache_note_change_patches_listing);
 	tcase_add_test(tc, test_cache_note_change_without_listing_stores_attr);

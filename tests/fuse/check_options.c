@@ -187,6 +187,31 @@ START_TEST(test_options_config_with_secret_must_be_private)
 }
 END_TEST
 
+START_TEST(test_options_rw_on_command_line_undoes_ro_in_config)
+{
+	char *path = write_config("ro\n", 0600);
+	char cfg[128];
+	struct azb_opts o;
+
+	snprintf(cfg, sizeof(cfg), "config=%s", path);
+	{
+		const char *argv[] = {"azblobfs", "-o", cfg, "c", "/m"};
+		ck_assert_int_eq(parse(&o, 5, argv), 0);
+	}
+	ck_assert(o.read_only);
+	ck_assert(has_fuse_arg(&o, "ro"));
+	opts_release(&o);
+	{
+		const char *argv[] = {"azblobfs", "-o", cfg, "-o", "rw", "c", "/m"};
+		ck_assert_int_eq(parse(&o, 7, argv), 0);
+	}
+	ck_assert(!o.read_only);
+	ck_assert(!has_fuse_arg(&o, "ro")); /* the kernel mount is read-write as well */
+	opts_release(&o);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_options_config_errors_name_the_line)
 {
 	char *path = write_config("metadata_ttl = 1\nnonsense = 3\n", 0600);
@@ -199,6 +224,7 @@ START_TEST(test_options_config_errors_name_the_line)
 		ck_assert_int_eq(parse(&o, 5, argv), -EINVAL);
 	}
 	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "line 2:"));
 	ck_assert_ptr_nonnull(strstr(err, "nonsense"));
 	opts_release(&o);
 	unlink(path);
@@ -241,6 +267,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_options_secret_refused_on_command_line_without_echo);
 	tcase_add_test(tc, test_options_config_file_values_and_override);
 	tcase_add_test(tc, test_options_config_with_secret_must_be_private);
+	tcase_add_test(tc, test_options_rw_on_command_line_undoes_ro_in_config);
 	tcase_add_test(tc, test_options_config_errors_name_the_line);
 	tcase_add_test(tc, test_options_conflicting_credentials);
 	tcase_add_test(tc, test_options_missing_config_file);

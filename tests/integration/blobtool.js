@@ -53,6 +53,9 @@
 //                                       permissions P (default rl), valid M
 //                                       minutes (default 60), signed with the
 //                                       connection string's account key
+//   account-sas [--perm P] [--minutes M]  an account SAS (blob service,
+//                                       resource types sco), permissions P
+//                                       (default rl), the same way
 //
 // x-ms-version: requests carry BLOBTOOL_API_VERSION (default 2025-11-05,
 // the newest version Azurite 3.35.0 accepts), because this SDK release would
@@ -416,6 +419,24 @@ const commands = {
 			protocol: sdk.SASProtocol.HttpsAndHttp,
 			version: API_VERSION,
 		}, cc.credential);
+		await writeOut(q.toString() + '\n');
+	},
+
+	async 'account-sas'(argv) {
+		const { opt } = parseArgs(argv, ['perm', 'minutes']);
+		const minutes = opt.minutes === undefined ? 60 : nonNegInt(opt.minutes, '--minutes');
+		const svc = service();
+		if (!(svc.credential instanceof sdk.StorageSharedKeyCredential)) throw new Error('account-sas needs an account key in the connection string');
+		const now = Date.now();
+		const q = sdk.generateAccountSASQueryParameters({
+			services: sdk.AccountSASServices.parse('b').toString(),
+			resourceTypes: sdk.AccountSASResourceTypes.parse('sco').toString(),
+			permissions: sdk.AccountSASPermissions.parse(opt.perm || 'rl'),
+			startsOn: new Date(now - 5 * 60 * 1000),
+			expiresOn: new Date(now + minutes * 60 * 1000),
+			protocol: sdk.SASProtocol.HttpsAndHttp,
+			version: API_VERSION,
+		}, svc.credential);
 		await writeOut(q.toString() + '\n');
 	},
 

@@ -253,6 +253,9 @@ check_file_eq() {
 		"sizes: $(stat -c %s -- "$2" 2>&1) vs $(stat -c %s -- "$3" 2>&1)"
 }
 
+# not CMD [ARGS...]: succeeds when CMD fails (for check).
+not() { ! "$@"; }
+
 # absent TEXT FILE...: no FILE contains TEXT (and every FILE is readable).
 absent() {
 	local text=$1

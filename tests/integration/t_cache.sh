@@ -4,7 +4,9 @@
 # stat of every child after a listing (0), find over a 3-level tree of
 # 2,000 blobs (at most 3 List), a missing name looked up twice (1); changes
 # made through the REST API are seen once the TTL has passed and not before,
-# changes made through the mount at once; cache hits show in the stats.
+# changes made through the mount at once; a second cat of an unchanged blob
+# is served from the kernel's page cache; a name deleted elsewhere leaves the
+# kernel's cache at the next listing; cache hits and misses show in the stats.
 # timeout: 600
 . "$(dirname "$0")/lib.sh"
 
@@ -26,8 +28,11 @@ seed put "$C" data/changing.txt "$TMPD/v1"
 mount_fs "negative_timeout=0" "$C" || bail "mount $C"
 
 stat "$MNT/ten" >/dev/null # the name itself (one lookup) is not the listing
+s1=$(stats_json "$MNT")
 n=$(requests_during ListBlobs ls -l "$MNT/ten")
+s2=$(stats_json "$MNT")
 check_eq "ls -l of 10,000 entries costs 2 List requests cold" 2 "$n"
+check_eq "and no other request (nothing per entry)" 2 "$(stats_delta total "$s1" "$s2")"
 count=$(ls -1 "$MNT/ten" | wc -l)
 check_eq "and lists every entry" 10000 "$count"
 n=$(requests_during total ls -l "$MNT/ten")
@@ -38,8 +43,8 @@ sz=$(stat -c %s "$MNT/ten/f01234")
 check_eq "sizes come from the listing" 8 "$sz"
 
 # ---- a tree walk ----
-n=$(requests_during ListBlobs find "$MNT/tree")
-check "find over 2,000 blobs in 3 levels costs at most 3 List requests (got $n)" test "$n" -le 3
+n=$(requests_during total find "$MNT/tree")
+check "find over 2,000 blobs in 3 levels costs at most 3 requests, all List (got $n)" test "$n" -le 3
 found=$(find "$MNT/tree" -type f | wc -l)
 check_eq "find sees every blob" 2000 "$found"
 dirs=$(find "$MNT/tree" -type d | wc -l)
@@ -49,6 +54,12 @@ check_eq "du -s right after costs nothing" 0 "$n"
 want=$(blobtool list "$C" --prefix tree/ --lines | LC_ALL=C sort)
 got=$(cd "$MNT" && find tree -type f | LC_ALL=C sort)
 check_eq "the walk's names equal the service's" "$want" "$got"
+
+# ---- the kernel page cache is kept across opens of an unchanged blob ----
+first=$(cat "$MNT/data/changing.txt")
+n=$(requests_during total cat "$MNT/data/changing.txt")
+check_eq "a second cat of an unchanged file costs no request (keep_cache)" 0 "$n"
+check_eq "and reads the same bytes" "$first" "$(cat "$MNT/data/changing.txt")"
 
 # ---- negative lookups ----
 n=$(requests_during total sh -c 'stat "$1/data/nope" 2>/dev/null; stat "$1/data/nope" 2>/dev/null; true' _ "$MNT")
@@ -69,6 +80,10 @@ hits=$(json_get cache.list_hits "$s")
 check "listing-cache hits are counted (got $hits)" test "$hits" -gt 0
 neg=$(json_get cache.negative_hits "$s")
 check "negative-cache hits are counted (got $neg)" test "$neg" -gt 0
+for k in list attr negative; do
+	m=$(json_get "cache.${k}_misses" "$s")
+	check "$k-cache misses are counted (got $m)" test "$m" -gt 0
+done
 unmount_fs
 
 # ---- changes made elsewhere: not before the TTL, and after it ----
@@ -93,6 +108,19 @@ check "a change made elsewhere shows within the 2 s TTL (+1 s kernel cache)" \
 check_eq "and reads the new bytes, not stale pages" "third and longest version" "$(cat "$MNT/data/changing.txt")"
 gone() { ! stat "$1" >/dev/null 2>&1; }
 check "a delete made elsewhere shows within the TTL" wait_until 6 gone "$MNT/data/other.txt"
+unmount_fs
+
+# ---- a name deleted elsewhere leaves the kernel's cache at the next listing ----
+# The kernel may keep a name for entry_timeout without asking; a listing
+# fresh from the service that lacks it has the daemon tell the kernel to
+# drop it (notify_inval_entry), long before that timeout.
+seed put "$C" data/doomed.txt "$TMPD/v1"
+mount_fs "metadata_ttl=1,entry_timeout=600,attr_timeout=600" "$C" || bail "mount with long kernel timeouts"
+check "with entry_timeout=600 the kernel learns data/doomed.txt" stat "$MNT/data/doomed.txt"
+seed delete "$C" data/doomed.txt
+listed_without() { ! ls "$1" | grep -qx "$2"; }
+check "a listing after the 1 s TTL no longer has it" wait_until 10 listed_without "$MNT/data" doomed.txt
+check_fail_errno "and stat gives ENOENT at once, not after the 600 s entry timeout" ENOENT stat "$MNT/data/doomed.txt"
 unmount_fs
 
 # ---- strict freshness: TTL 0 asks every time ----

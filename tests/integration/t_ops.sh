@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 
 C=$CONTAINER
-not() { ! "$@"; }
 no_daemon() { [[ -z $(daemon_pids "$1") ]]; }
 printf 'seeded\n' >"$TMPD/seeded"
 seed put "$C" seeded.txt "$TMPD/seeded"

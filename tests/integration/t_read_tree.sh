@@ -73,6 +73,18 @@ check_fail_errno "cat of a directory gives EISDIR" EISDIR cat -- "$MNT/docs"
 check_fail_errno "a file used as a directory gives ENOTDIR" ENOTDIR stat -- "$MNT/hello.txt/x"
 check "statfs (stat -f) answers" stat -f -- "$MNT"
 check "df answers" df -- "$MNT"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+check_fail_errno "without allow_other another user cannot even stat the mount" EACCES \
+	as_nobody stat -- "$MNT/hello.txt"
+unmount_fs
 
+# ---- ownership and permissions of names without POSIX metadata ----
+mount_fs "uid=1234,gid=2345,umask=027,allow_other" "$C" || bail "mount with uid, gid, umask"
+check_eq "uid= and gid= own the files" "1234:2345" "$(stat -c %u:%g -- "$MNT/hello.txt")"
+check_eq "and the folders" "1234:2345" "$(stat -c %u:%g -- "$MNT/docs")"
+check_eq "umask=027 gives files mode 640" 640 "$(stat -c %a -- "$MNT/hello.txt")"
+check_eq "and folders mode 750" 750 "$(stat -c %a -- "$MNT/docs")"
+check_eq "with allow_other another user reads through the mount" "hello world" \
+	"$(as_nobody cat -- "$MNT/hello.txt" 2>&1)"
 unmount_fs
 done_testing

@@ -100,6 +100,43 @@ for i in 1 2 3 4; do
 	check_blob_file "par$i.bin on the service has its own bytes" "par$i.bin" "$EXP/par$i.bin"
 done
 
+# ------------------------------------------- streamed, then not sequential
+# One handle writes past the first block (so at least one Put Block has
+# gone up and a tail is in memory), then leaves sequential order: a write
+# back inside the sent block, a seek forward past the end (a hole), a
+# truncate, a read back of sent bytes. The content continues in staging;
+# the service must end with exactly what a local file ends with.
+for kind in back hole trunc readback; do
+	pyrun '
+import os, sys
+kind, dst, ref = sys.argv[1:4]
+rnd = open("/dev/urandom", "rb")
+head = rnd.read(8 * 1024 * 1024 + 3 * 1024 * 1024 + 777)
+tail = rnd.read(150000)
+for path in (dst, ref):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    pos = 0
+    while pos < len(head):
+        pos += os.write(fd, head[pos:pos + 1024 * 1024])
+    if kind == "back":
+        os.pwrite(fd, tail[:4096], 1000)
+        os.pwrite(fd, tail[:5000], len(head) - 100)
+    elif kind == "hole":
+        os.pwrite(fd, tail, len(head) + 3 * 1024 * 1024)
+    elif kind == "trunc":
+        os.ftruncate(fd, 9 * 1024 * 1024 + 5)
+        os.write(fd, tail)
+    elif kind == "readback":
+        got = os.pread(fd, 100000, 8 * 1024 * 1024 - 50000)
+        assert got == head[8 * 1024 * 1024 - 50000:8 * 1024 * 1024 + 50000], "read back differs"
+        os.write(fd, tail)
+    os.close(fd)
+' "$kind" "$MNT/switch-$kind.bin" "$EXP/switch-$kind.bin" >"$TMPD/switch.out" 2>&1
+	check_eq "streamed past a block, then $kind: the writer succeeds" "" "$(cat "$TMPD/switch.out")"
+	check_blob_file "streamed past a block, then $kind: the service has the same bytes as a local file" \
+		"switch-$kind.bin" "$EXP/switch-$kind.bin"
+done
+
 # ---------------------------------------------------------------- append
 printf 'appended line\n' >>"$EXP/small.txt"
 check "append with >>" bash -c 'printf "appended line\n" >>"$1"' _ "$MNT/small.txt"

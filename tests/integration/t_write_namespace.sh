@@ -77,6 +77,27 @@ check_eq "the renamed blob keeps the source's mode in metadata" 0600 "$(blob_met
 check_eq "the mount reads dst.txt as the source" "source bytes" "$(cat "$MNT/dst.txt")"
 check_eq "the mount no longer has src.txt" "" "$(listing "$MNT" | grep -x src.txt)"
 
+# A file still open for writing is replaced by a rename over its name: its
+# later writes and its close go to the replaced file, which is gone; the
+# renamed-in content stays on the service.
+out=$(pyrun '
+import os, sys
+mnt = sys.argv[1]
+fd = os.open(mnt + "/busy.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"first writer\n")
+os.fsync(fd)
+with open(mnt + "/incoming.txt", "w") as f:
+    f.write("renamed in\n")
+os.rename(mnt + "/incoming.txt", mnt + "/busy.txt")
+os.write(fd, b"written after the rename\n")
+os.fsync(fd)
+os.close(fd)
+print("done")
+' "$MNT" 2>&1)
+check_eq "writes and close of a file replaced by a rename succeed" done "$out"
+check_blob_text "the service keeps the renamed-in content, not the replaced writer's" busy.txt $'renamed in\n'
+check_eq "the mount reads the renamed-in content" "renamed in" "$(cat "$MNT/busy.txt")"
+
 printf 'x bytes\n' >"$MNT/x.txt"
 printf 'y bytes\n' >"$MNT/y.txt"
 etag_x=$(blob_prop x.txt etag)
@@ -216,6 +237,16 @@ check_eq "a file whose blob name would have 1,025 characters gives ENAMETOOLONG"
 	"$(errno_of create "$MNT/$long/${f220}g")"
 check_eq "mkdir of a folder whose name would pass 1,024 characters gives ENAMETOOLONG" ENAMETOOLONG \
 	"$(errno_of mkdir "$MNT/$long/${f220}gh")"
+# The limit counts characters, not bytes: 8 folders of 100 two-byte
+# characters ("é") and a 216-character file name make 1,024 characters in
+# 1,824 bytes.
+e100=$(printf '\xc3\xa9%.0s' $(seq 1 100))
+ulong=$e100/$e100/$e100/$e100/$e100/$e100/$e100/$e100
+check "mkdir -p eight nested folders of 100 two-byte characters" mkdir -p "$MNT/$ulong"
+f216=$(printf 'f%.0s' $(seq 1 216))
+check_eq "a blob name of 1,024 characters (1,824 bytes) can be created" OK "$(errno_of create "$MNT/$ulong/$f216")"
+check "the 1,024-character non-ASCII blob name is on the service" blob_present "$ulong/$f216"
+check_eq "one character more gives ENAMETOOLONG" ENAMETOOLONG "$(errno_of create "$MNT/$ulong/${f216}g")"
 check "no blob with a name over 1,024 characters exists" \
 	no_blob_longer_than 1024
 

@@ -176,7 +176,14 @@ no_blob_matching() {
 no_blob_longer_than() {
 	local names
 	names=$(blobtool list "$CONTAINER" --lines) || return 1
-	awk -v n="$1" 'length($0) > n { print; f = 1 } END { exit f }' <<<"$names"
+	# characters, not bytes (awk may count bytes)
+	python3 -c '
+import sys
+n = int(sys.argv[1])
+long = [l for l in sys.stdin.read().split("\n") if len(l) > n]
+print("\n".join(long), end="")
+sys.exit(1 if long else 0)
+' "$1" <<<"$names"
 }
 
 # meta_lacks BLOB KEY: BLOB exists and has no metadata KEY (any case).
