@@ -541,6 +541,7 @@ out:
 		fuse_session_destroy(d->se);
 	}
 	fuse_loop_cfg_destroy(lc);
+	fuse_opt_free_args(&args); /* the copy fuse_session_new() may have made */
 	fs_free(fs);
 	eng_free(eng);
 	cache_free(cache);

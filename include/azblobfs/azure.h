@@ -329,6 +329,15 @@ int az_sign_prepare(struct net_req *r, void *client);
 int az_result(const struct net_req *r, struct az_error *err);
 
 /*
+ * az_result() of a ranged Get Blob of @len bytes at @off into a sink, and
+ * then what a correct answer must be: 206 with a Content-Range that starts
+ * at @off and ends at off + len - 1, and @len bytes received. Anything else
+ * is -EIO with a message saying what was wrong, so that bytes from the
+ * wrong place never pass for the file's.
+ */
+int az_range_result(const struct net_req *r, uint64_t off, uint64_t len, struct az_error *err);
+
+/*
  * The one table from HTTP status + service error code (may be NULL) to
  * 0 or -errno: 2xx/304 0; 404 ENOENT; 401/403 EACCES; 409 EEXIST for
  * *AlreadyExists, EBUSY for leases, pending copies and snapshots (the

@@ -250,3 +250,26 @@ int az_result(const struct net_req *r, struct az_error *err)
 		az_error_set(err, rc, "HTTP %d", r->status);
 	return rc;
 }
+
+int az_range_result(const struct net_req *r, uint64_t off, uint64_t len, struct az_error *err)
+{
+	unsigned long long start, last, total;
+	const char *cr;
+	int rc = az_result(r, err);
+
+	if (rc < 0)
+		return rc;
+	if (r->status != 206)
+		return az_error_set(err, -EIO, "HTTP %d to a ranged read (expected 206)", r->status);
+	cr = net_resp_header(r, "Content-Range");
+	if (!cr || sscanf(cr, "bytes %llu-%llu/%llu", &start, &last, &total) != 3)
+		return az_error_set(err, -EIO, "ranged read without a valid Content-Range");
+	if (start != off || last + 1 != off + len)
+		return az_error_set(err, -EIO, "ranged read of %llu-%llu answered with bytes %llu-%llu",
+				    (unsigned long long)off, (unsigned long long)(off + len - 1), start,
+				    last);
+	if (r->sink_len != len)
+		return az_error_set(err, -EIO, "ranged read got %zu of %llu bytes", r->sink_len,
+				    (unsigned long long)len);
+	return 0;
+}

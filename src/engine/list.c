@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "azblobfs/cleanup.h"
 #include "azblobfs/engine.h"
+#include "azblobfs/hmap.h"
 #include "azblobfs/log.h"
 #include "eng_i.h"
 
@@ -32,7 +33,8 @@ struct list_op {
 	bool walk_stopped;
 	eng_walk_page_fn walk_page;
 	eng_walk_done_fn walk_done;
-	char *last_marker; /* the marker of the page asked for last (NULL: the first) */
+	uint64_t *seen;   /* hashes of the paging markers followed (open addressing, 0 = empty) */
+	size_t nseen, seen_cap;
 	char **names;     /* flat: collected names */
 	size_t nnames, cap, max;
 	eng_names_cb names_cb;
@@ -53,11 +55,44 @@ static void op_free(struct list_op *op)
 	free(op->container);
 	free(op->prefix);
 	free(op->target);
-	free(op->last_marker);
+	free(op->seen);
 	free(op);
 }
 
 static void page_done(struct net_req *r);
+
+/*
+ * Note a marker about to be followed: 1 if it was followed before (a
+ * service paging in a cycle would list forever), 0, or -ENOMEM.
+ */
+static int marker_seen(struct list_op *op, const char *marker)
+{
+	uint64_t h = util_hash(marker, strlen(marker), UTIL_HASH_SEED) | 1;
+	size_t i;
+
+	if (2 * (op->nseen + 1) > op->seen_cap) {
+		size_t cap = op->seen_cap ? 2 * op->seen_cap : 64;
+		uint64_t *grown = calloc(cap, sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		for (size_t j = 0; j < op->seen_cap; j++) {
+			if (!op->seen[j])
+				continue;
+			for (i = op->seen[j] & (cap - 1); grown[i]; i = (i + 1) & (cap - 1))
+				;
+			grown[i] = op->seen[j];
+		}
+		free(op->seen);
+		op->seen = grown;
+		op->seen_cap = cap;
+	}
+	for (i = h & (op->seen_cap - 1); op->seen[i]; i = (i + 1) & (op->seen_cap - 1))
+		if (op->seen[i] == h)
+			return 1;
+	op->seen[i] = h;
+	op->nseen++;
+	return 0;
+}
 
 static int submit_page(struct list_op *op, const char *marker)
 {
@@ -241,18 +276,18 @@ static void page_done(struct net_req *r)
 		goto fail;
 	past |= page_past || (op->probe && op->found_blob && op->found_prefix);
 	if (list.next_marker && *list.next_marker && !past) {
-		/* A service that hands back the marker it was given would page forever. */
-		if (op->last_marker && !strcmp(op->last_marker, list.next_marker)) {
-			rc = az_error_set(&azerr, -EIO, "the service repeated a paging marker");
+		rc = marker_seen(op, list.next_marker);
+		if (rc) {
+			if (rc > 0)
+				rc = az_error_set(&azerr, -EIO, "the service repeated a paging marker");
 			goto fail;
 		}
 		marker = TAKE_PTR(list.next_marker);
 		az_list_release(&list);
 		net_req_release(r);
 		net_req_init(r);
-		free(op->last_marker);
-		op->last_marker = marker;
 		rc = submit_page(op, marker);
+		free(marker);
 		if (rc < 0)
 			goto fail;
 		return;

@@ -404,9 +404,7 @@ static void chunk_done(struct net_req *req)
 	bool last;
 
 	az_error_clear(&azerr);
-	rc = az_result(req, &azerr);
-	if (!rc && req->sink_len != c->len)
-		rc = -EIO;
+	rc = az_range_result(req, c->off, c->len, &azerr);
 	if (rc == -ECANCELED && r->closing)
 		rc = -EIO;
 	else if (rc < 0)

@@ -241,9 +241,7 @@ static void fill_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
-	if (!rc && r->sink_len != f->len)
-		rc = -EIO;
+	rc = az_range_result(r, f->off, f->len, &azerr);
 	if (rc < 0)
 		eng_log_failure("fetch", w->container, w->blob, rc, &azerr);
 	writer_lock(w);

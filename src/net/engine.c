@@ -179,10 +179,9 @@ static int curl_to_errno(CURLcode c)
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_WEIRD_SERVER_REPLY:
 		return -EPROTO;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
+	case CURLE_UNSUPPORTED_PROTOCOL: /* also "HTTP/0.9 when not allowed": not HTTP */
+		return -EPROTO;
 	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
 		return -EINVAL;
 	case CURLE_ABORTED_BY_CALLBACK:
 		return -ECANCELED;
