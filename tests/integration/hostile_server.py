@@ -8,11 +8,13 @@ Serves http://127.0.0.1:PORT/devstoreaccount1 with one container,
 "hostile", on a port the kernel picks (written to PORT_FILE once the
 socket listens). It checks no signature. It answers List Blobs (prefix,
 delimiter, marker, maxresults), Get Blob (x-ms-range / Range) and Get Blob
-Properties correctly for "good/" and the root, and misbehaves for each
+Properties correctly for "good/", "huge/" and the root, and misbehaves for each
 other top-level folder F: LIST_BEHAVIOURS spoil every listing whose prefix
 starts with "F/" (the folder's listing and every lookup inside it),
 GET_BEHAVIOURS spoil every Get Blob of a blob under "F/". Every folder
-holds F/f.bin; "good/" holds hello.txt, big.bin and after-F.txt for every F.
+holds F/f.bin; "good/" holds hello.txt, big.bin and after-F.txt for every F;
+"huge/" holds HUGE_N empty blobs huge/f00000 ... (a directory larger than
+Azurite can be seeded with in a test's time).
 
 LOG_FILE gets one line per request, flushed at once:
     LIST prefix=P delim=D marker=M
@@ -22,6 +24,7 @@ and "SENT F BYTES" when a streamed hostile body ends.
 
 Python 3 standard library only; loopback only.
 """
+import bisect
 import hashlib
 import os
 import re
@@ -76,19 +79,26 @@ FOLDERS = sorted(list(LIST_BEHAVIOURS) + list(GET_BEHAVIOURS))
 BIG = {"good/big.bin": 3 * MIB + 12345, "full200/f.bin": 2 * MIB, "badrange/f.bin": 2 * MIB}
 
 
+HUGE_N = 100000
+
+
 def blob_names():
     names = ["good/hello.txt", "good/big.bin"]
     names += ["good/after-%s.txt" % f for f in FOLDERS]
     names += ["%s/f.bin" % f for f in FOLDERS]
+    names += ["huge/f%05d" % i for i in range(HUGE_N)]
     return sorted(names)
 
 
 NAMES = blob_names()
+NAME_SET = frozenset(NAMES)
 _content = {}
 
 
 def content(name):
-    """The bytes of blob NAME: text for .txt, a pattern of period 251 otherwise."""
+    """The bytes of blob NAME: text for .txt, empty under huge/, a pattern of period 251 otherwise."""
+    if name.startswith("huge/"):
+        return b""
     if name not in _content:
         if name == "good/hello.txt":
             data = b"hello from the good folder\n"
@@ -130,15 +140,22 @@ def enumeration(prefix, marker, inner, next_marker):
 def good_listing(prefix, delim, marker, maxresults):
     """List Blobs as the service pages it: marker = the first key of the page."""
     keys = []
-    for n in NAMES:
+    start = bisect.bisect_left(NAMES, max(prefix, marker))
+    # A prefix key may begin before the marker's name: back up to the prefix's start.
+    if delim:
+        start = bisect.bisect_left(NAMES, prefix)
+    for n in NAMES[start:]:
         if not n.startswith(prefix):
-            continue
+            break
         cut = n.find(delim, len(prefix)) if delim else -1
         key = n[: cut + len(delim)] if cut >= 0 else n
+        if key < marker:
+            continue
         if not keys or keys[-1] != key:
             keys.append(key)
-    page = [k for k in keys if k >= marker][:maxresults]
-    rest = [k for k in keys if k >= marker][maxresults:]
+            if len(keys) > maxresults:
+                break
+    page, rest = keys[:maxresults], keys[maxresults:]
     inner = "".join(
         "<BlobPrefix><Name>%s</Name></BlobPrefix>" % escape(k) if delim and k.endswith(delim)
         else blob_xml(k) for k in page)
@@ -239,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.command == "GET" and q.get("restype") == "container" and q.get("comp") == "list":
                 return self.list_blobs(q)
             return self.error_reply(400, "InvalidQueryParameterValue", "unsupported")
-        if blob not in NAMES:
+        if blob not in NAME_SET:
             return self.error_reply(404, "BlobNotFound", "The specified blob does not exist.")
         if self.command == "HEAD":
             self.server.log("HEAD blob=%s" % blob)

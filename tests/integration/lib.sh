@@ -253,6 +253,23 @@ check_file_eq() {
 		"sizes: $(stat -c %s -- "$2" 2>&1) vs $(stat -c %s -- "$3" 2>&1)"
 }
 
+# fake_endpoint_start: start hostile_server.py, a fake blob endpoint on
+# loopback (container "hostile"; see its header), and set SERVER (its
+# script), SERVER_PID, HPORT, HCS (a connection string for it) and REQLOG
+# (one line per request it got). Bails out if it does not start.
+fake_endpoint_start() {
+	SERVER=$IT_DIR/hostile_server.py
+	REQLOG=$TEST_DIR/hostile-requests.log
+	: >"$REQLOG"
+	# It binds port 0 (no race for a free port) and writes its port down.
+	python3 "$SERVER" serve "$TMPD/port" "$REQLOG" >"$TEST_DIR/hostile-server.log" 2>&1 </dev/null &
+	SERVER_PID=$!
+	OWN_PIDS+=("$SERVER_PID")
+	wait_until 10 test -s "$TMPD/port" || bail "start the fake blob endpoint" "$(cat "$TEST_DIR/hostile-server.log")"
+	HPORT=$(cat "$TMPD/port")
+	HCS="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$HPORT/$AZ_ACCOUNT;"
+}
+
 # not CMD [ARGS...]: succeeds when CMD fails (for check).
 not() { ! "$@"; }
 

@@ -20,19 +20,9 @@
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 
-SERVER=$IT_DIR/hostile_server.py
-REQLOG=$TEST_DIR/hostile-requests.log   # one line per request the fake endpoint got
 OP_TIMEOUT=20                           # a call still blocked after this is killed: a hang
 DEADLINE=3                              # the mount's timeout= (seconds per request)
-: >"$REQLOG"
-
-# The fake endpoint binds port 0 (no race for a free port) and writes its port down.
-python3 "$SERVER" serve "$TMPD/port" "$REQLOG" >"$TEST_DIR/hostile-server.log" 2>&1 </dev/null &
-SERVER_PID=$!
-OWN_PIDS+=("$SERVER_PID")
-wait_until 10 test -s "$TMPD/port" || bail "start the fake blob endpoint" "$(cat "$TEST_DIR/hostile-server.log")"
-HPORT=$(cat "$TMPD/port")
-HCS="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$HPORT/$AZ_ACCOUNT;"
+fake_endpoint_start
 diag "fake blob endpoint: pid $SERVER_PID, 127.0.0.1:$HPORT, requests in $REQLOG"
 
 # One file-system call in a fresh Python: "OK <result>" or the errno's name.
