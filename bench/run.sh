@@ -18,6 +18,8 @@
 #                at most 300 s per run) for other programs to use < 20% of
 #                the CPU; 0 disables. The report flags disturbed workloads.
 #
+# AZBLOBFS_OPTS: extra -o options for the azblobfs mounts (mem_mb=64, ...).
+#
 # Needs root (drop_caches, FUSE), scripts/deps.sh done (Azurite and the SDK
 # in scripts/node/node_modules, fio, rclone, fuse3, libfuse3-dev, cc).
 # Writes bench/results/<date>-<host>.md and .json and prints the table.
@@ -238,7 +240,7 @@ mount_sys() { # mount_sys SYS MNT LOG: start the daemon in the foreground (backg
 	case $sys in
 	azblobfs)
 		mkdir -p "$WORK/azcache"
-		"$AZBLOBFS" -f -o "cache_dir=$WORK/azcache" "$CONTAINER" "$mnt" >>"$log" 2>&1 </dev/null &
+		"$AZBLOBFS" -f -o "cache_dir=$WORK/azcache${AZBLOBFS_OPTS:+,$AZBLOBFS_OPTS}" "$CONTAINER" "$mnt" >>"$log" 2>&1 </dev/null &
 		;;
 	rclone-off | rclone-writes)
 		mkdir -p "$WORK/rclone-cache-$sys"
@@ -544,7 +546,7 @@ run_raw() { # run_raw SYS WL: the same transfer through the SDK, no file system
 			if [[ $sys == raw-sdk ]]; then
 				timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-get-big "$CONTAINER" big.bin "$BIG" "$BIG_SHA" --client sdk
 			else
-				timed "$dir" "$tag" "$tmo" "${CURL_Z[@]}" -w '%{size_download}\n' -K "$WORK/curl-get.cfg"
+				timed "$dir" "$tag" "$tmo" "${CURL_Z[@]}" -K "$WORK/curl-get.cfg"
 			fi
 			;;
 		W3) timed "$dir" "$tag" "$tmo" node "$BENCH_DIR/tool.js" raw-list "$CONTAINER" ls10k/ "$MANIFEST" ;;

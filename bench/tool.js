@@ -543,7 +543,11 @@ const commands = {
 			const size = Number(opt.size);
 			for (let i = 0, off = 0; off < size; i++, off += BLOCK) {
 				const out = opt['out-dir'] ? `${opt['out-dir']}/p${String(i).padStart(4, '0')}` : '/dev/null';
-				blocks.push(`url = "${base}?${sas}"\nrange = ${off}-${Math.min(off + BLOCK, size) - 1}\noutput = "${out}"\nheader = "x-ms-version: ${API_VERSION}"\n`);
+				// write-out in every block: options before `next` apply to one transfer only.
+				blocks.push(
+					`url = "${base}?${sas}"\nrange = ${off}-${Math.min(off + BLOCK, size) - 1}\noutput = "${out}"\n` +
+						`header = "x-ms-version: ${API_VERSION}"\nwrite-out = "%{size_download}\\n"\n`,
+				);
 			}
 		} else if (mode === 'put') {
 			const parts = fs.readdirSync(opt.parts).sort();
