@@ -62,7 +62,8 @@ uint64_t eng_budget_used(struct eng *e);
  * Data buffers of @size bytes, reused: a fresh mapping costs a page fault
  * and a page clearing per 4 KiB, half the CPU of a streamed write. Free
  * buffers are kept only while the budget's used bytes plus the kept ones
- * stay within it. Budget accounting stays the caller's. Any thread.
+ * stay within it; kept buffers of other sizes make way for the size being
+ * returned or allocated. Budget accounting stays the caller's. Any thread.
  */
 void *eng_buf_get(struct eng *e, size_t size);
 void eng_buf_put(struct eng *e, void *p, size_t size);

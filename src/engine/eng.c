@@ -52,9 +52,39 @@ void eng_free(struct eng *e)
 	free(e);
 }
 
+/*
+ * Unmap kept buffers of another size than @size while the kept bytes and
+ * @need more would pass the budget: the sizes a reader's window ramps up
+ * through must not crowd out the size it settles on. Called with pool_lock
+ * held; the caller unmaps the @out entries (at most POOL_SLOTS) unlocked.
+ */
+static unsigned pool_trim(struct eng *e, size_t size, uint64_t need, void **out, size_t *out_size)
+{
+	uint64_t used = eng_budget_used(e);
+	unsigned n = 0;
+
+	for (unsigned i = e->npool; i-- > 0 && used + e->pool_bytes + need > e->cfg.mem_budget;) {
+		if (e->pool[i].size == size)
+			continue;
+		out[n] = e->pool[i].p;
+		out_size[n++] = e->pool[i].size;
+		e->pool_bytes -= e->pool[i].size;
+		e->pool[i] = e->pool[--e->npool];
+	}
+	return n;
+}
+
+static void unmap_all(void **p, const size_t *size, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		munmap(p[i], size[i]);
+}
+
 void *eng_buf_get(struct eng *e, size_t size)
 {
-	void *p = NULL;
+	void *p = NULL, *gone[POOL_SLOTS];
+	size_t gone_size[POOL_SLOTS];
+	unsigned ngone = 0;
 
 	pthread_mutex_lock(&e->pool_lock);
 	for (unsigned i = e->npool; i-- > 0;) {
@@ -65,7 +95,11 @@ void *eng_buf_get(struct eng *e, size_t size)
 			break;
 		}
 	}
+	/* A new mapping: what is kept must still fit beside it (the caller has charged it). */
+	if (!p)
+		ngone = pool_trim(e, size, 0, gone, gone_size);
 	pthread_mutex_unlock(&e->pool_lock);
+	unmap_all(gone, gone_size, ngone);
 	if (p)
 		return p;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -74,13 +108,16 @@ void *eng_buf_get(struct eng *e, size_t size)
 
 void eng_buf_put(struct eng *e, void *p, size_t size)
 {
-	uint64_t used = eng_budget_used(e);
+	void *gone[POOL_SLOTS];
+	size_t gone_size[POOL_SLOTS];
+	unsigned ngone;
 	bool keep;
 
 	if (!p)
 		return;
 	pthread_mutex_lock(&e->pool_lock);
-	keep = e->npool < POOL_SLOTS && used + e->pool_bytes + size <= e->cfg.mem_budget;
+	ngone = pool_trim(e, size, size, gone, gone_size);
+	keep = e->npool < POOL_SLOTS && eng_budget_used(e) + e->pool_bytes + size <= e->cfg.mem_budget;
 	if (keep) {
 		e->pool[e->npool].p = p;
 		e->pool[e->npool].size = size;
@@ -88,6 +125,7 @@ void eng_buf_put(struct eng *e, void *p, size_t size)
 		e->pool_bytes += size;
 	}
 	pthread_mutex_unlock(&e->pool_lock);
+	unmap_all(gone, gone_size, ngone);
 	if (!keep)
 		munmap(p, size);
 }

@@ -188,7 +188,7 @@ static void upload_done(struct net_req *r)
 		if (!w->failed)
 			w->failed = rc;
 		/* The bytes are still here: keep them (the tee may have stopped). */
-		if (w->tee_off && staging_put(w, u->buf, u->off, u->len) < 0)
+		if (w->tee_off && staging_put(w, u->buf, u->off, u->len, false) < 0)
 			log_debug("cannot keep a failed block of '%s'", w->blob);
 		w->keep = true;
 	}
@@ -218,7 +218,7 @@ static void stream_tee(struct eng_writer *w, const char *p, uint64_t off, uint64
 
 	if (w->tee_off)
 		return;
-	rc = staging_put(w, p, off, len);
+	rc = staging_put(w, p, off, len, true);
 	if (rc < 0) {
 		w->tee_off = true;
 		log_warn("'%s/%s': cannot keep a local copy of what is streamed (%s); if its "
@@ -452,6 +452,7 @@ int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container,
 	list_init(&w->done);
 	rangeset_init(&w->have);
 	w->sf.fd = -1;
+	w->sf.dfd = -1;
 	w->refs = 1;
 	w->nonce = util_now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)w;
 	w->container = strdup(container);
@@ -484,6 +485,8 @@ void writer_destroy(struct eng_writer *w)
 		eng_budget_release(w->e, w->cur_cap);
 		eng_buf_put(w->e, w->cur, w->cur_cap);
 	}
+	if (w->sf.dfd >= 0)
+		close(w->sf.dfd);
 	if (w->sf.fd >= 0) {
 		close(w->sf.fd);
 		if (!w->keep || w->discard)

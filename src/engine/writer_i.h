@@ -70,6 +70,8 @@ struct wop {
 
 struct staging_file {
 	int fd;
+	int dfd;                /* the same file opened with O_DIRECT, or -1 */
+	bool no_direct;         /* O_DIRECT does not work there */
 	char *path;
 };
 
@@ -136,8 +138,11 @@ int staged_read(struct eng_writer *w, struct wop *op);
 typedef void (*fill_fn)(struct eng_writer *w, void *arg, int err);
 int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, void *arg);
 int staging_open(struct eng_writer *w);
-/* Write bytes into the staging file and note them as held (charged to the area). */
-int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len);
+/*
+ * Write bytes into the staging file and note them as held (charged to the
+ * area); @direct: bypass the page cache when aligned (data read back rarely).
+ */
+int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct);
 void staging_keep(struct eng_writer *w, const char *why);
 
 /* wcommit.c */

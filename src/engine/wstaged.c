@@ -55,10 +55,32 @@ static uint64_t missing(const struct eng_writer *w, uint64_t off, uint64_t end)
 	return total;
 }
 
+/*
+ * The descriptor for a write of @len bytes at @off from @data: with
+ * @direct and page-aligned everything, one opened with O_DIRECT (no copy
+ * into the page cache: the tee of streamed blocks costs the daemon more
+ * CPU than the upload otherwise), else the ordinary one.
+ */
+static int write_fd(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct)
+{
+	if (!direct || w->sf.no_direct || (((uintptr_t)data | off | len) & 4095))
+		return w->sf.fd;
+	if (w->sf.dfd < 0) {
+		w->sf.dfd = open(w->sf.path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+		if (w->sf.dfd < 0) {
+			w->sf.no_direct = true; /* tmpfs, say */
+			return w->sf.fd;
+		}
+	}
+	return w->sf.dfd;
+}
+
 /* Write @len bytes at @off of the staging file and note them as held. */
-static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint64_t len)
+static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint64_t len,
+		     bool direct)
 {
 	uint64_t add = missing(w, off, off + len);
+	int fd = write_fd(w, data, off, len, direct);
 	int rc;
 
 	rc = staging_charge(w->st, add);
@@ -66,9 +88,15 @@ static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint6
 		return rc;
 	w->accounted += add;
 	while (len) {
-		ssize_t n = pwrite(w->sf.fd, data, len, (off_t)off);
+		ssize_t n = pwrite(fd, data, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EINVAL && fd == w->sf.dfd) {
+			/* The file system refuses this direct write: buffered from now on. */
+			w->sf.no_direct = true;
+			fd = w->sf.fd;
+			continue;
+		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		data += n;
@@ -78,12 +106,12 @@ static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint6
 	return 0;
 }
 
-int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len)
+int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct)
 {
 	int rc = staging_open(w);
 
 	if (!rc)
-		rc = put_bytes(w, data, off, len);
+		rc = put_bytes(w, data, off, len, direct);
 	if (!rc && rangeset_add(&w->have, off, off + len) < 0)
 		rc = -ENOMEM;
 	return rc;
@@ -97,7 +125,7 @@ int staged_enter(struct eng_writer *w)
 		return rc;
 	/* The tail not yet sent follows the blocks that were (whose bytes the tee kept). */
 	if (w->cur_len) {
-		rc = put_bytes(w, w->cur, w->sent_bytes, w->cur_len);
+		rc = put_bytes(w, w->cur, w->sent_bytes, w->cur_len, false);
 		if (rc < 0)
 			return rc;
 		if (rangeset_add(&w->have, w->sent_bytes, w->sent_bytes + w->cur_len) < 0)
@@ -124,7 +152,7 @@ int staged_write(struct eng_writer *w, const char *data, uint64_t off, uint64_t 
 	rc = staging_open(w);
 	if (rc < 0)
 		return rc;
-	rc = put_bytes(w, data, off, len);
+	rc = put_bytes(w, data, off, len, false);
 	if (rc < 0)
 		return rc;
 	if (rangeset_add(&w->have, off, off + len) < 0)
@@ -248,7 +276,7 @@ static void fill_done(struct net_req *r)
 	/* Only the holes: bytes written meanwhile are newer than the base's. */
 	for (off = f->off; !rc && off < end && rangeset_first_gap(&w->have, off, end, &gs, &ge);
 	     off = ge) {
-		rc = put_bytes(w, f->buf + (gs - f->off), gs, ge - gs);
+		rc = put_bytes(w, f->buf + (gs - f->off), gs, ge - gs, false);
 		if (!rc && rangeset_add(&w->have, gs, ge) < 0)
 			rc = -ENOMEM;
 	}
@@ -313,7 +341,7 @@ void staging_keep(struct eng_writer *w, const char *why)
 	FILE *f;
 
 	if (w->mode == WM_STREAM && w->cur_len &&
-	    staging_put(w, w->cur, w->sent_bytes, w->cur_len) < 0)
+	    staging_put(w, w->cur, w->sent_bytes, w->cur_len, false) < 0)
 		partial = true;
 	if (w->keep_logged)
 		return; /* this content's failure is in the log already */
