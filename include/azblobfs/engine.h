@@ -36,6 +36,17 @@ struct eng_config {
 
 void eng_config_defaults(struct eng_config *cfg);
 
+/*
+ * The size of block @index (0-based) of a streamed upload: the part size
+ * for the first 20,000 blocks (160 GiB at 8 MiB), then doubling every
+ * 2,500 blocks, but never over half the memory budget (a block is filled
+ * in memory) nor the service's 4,000 MiB. The 50,000 blocks a blob may
+ * have then hold 732 GiB with the defaults (8 MiB parts, 40 MiB budget),
+ * over 3 TiB with mem_mb=256, over 40 TiB with mem_mb=8000; a larger file
+ * fails with EFBIG. Pure.
+ */
+uint64_t eng_block_size(const struct eng_config *cfg, uint32_t index);
+
 struct eng;
 
 /*

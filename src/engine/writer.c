@@ -144,21 +144,19 @@ void writer_block_id(const struct eng_writer *w, uint32_t index, char out[AZ_BLO
 	az_block_id(w->nonce, index, out);
 }
 
-/*
- * Block sizes: the part size for the first 20,000 blocks (160 GiB at
- * 8 MiB), then doubling every 7,500 blocks, up to half the memory budget
- * (a block must fit in memory) and the service's 4,000 MiB, so that the
- * 50,000-block limit is far away for any file the budget allows.
- */
-uint64_t writer_block_size(const struct eng_writer *w, uint32_t index)
+uint64_t eng_block_size(const struct eng_config *cfg, uint32_t index)
 {
-	const struct eng_config *cfg = &w->e->cfg;
 	uint64_t cap = MIN(MAX(cfg->part_size, cfg->mem_budget / 2), 4000 * MIB);
 	uint64_t size = cfg->part_size;
 
 	if (index >= 20000)
-		size <<= MIN((index - 20000) / 7500 + 1, 16U);
+		size <<= MIN((index - 20000) / 2500 + 1, 16U);
 	return MIN(size, cap);
+}
+
+uint64_t writer_block_size(const struct eng_writer *w, uint32_t index)
+{
+	return eng_block_size(&w->e->cfg, index);
 }
 
 struct upload {

@@ -305,6 +305,19 @@ static void read_done(void *arg, int err, const struct iovec *iov, int iovcnt)
 	struct fs *fs = op->fs;
 	struct eng_writer *w = NULL;
 
+	if (err == -ESTALE && op->h) {
+		/*
+		 * Changed since this handle opened it: the next open must not meet
+		 * the old version. (Before the reply: after it the handle may go.)
+		 */
+		char *path;
+		pthread_mutex_lock(&fs->lock);
+		path = fs_node_path(fs, op->h->n);
+		pthread_mutex_unlock(&fs->lock);
+		if (path)
+			cache_invalidate_path(fs->cache, path);
+		free(path);
+	}
 	if (err)
 		fs_reply_err(fs, op->req, err);
 	else
@@ -333,6 +346,7 @@ void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 	}
 	op->fs = fs;
 	op->req = req;
+	op->h = h; /* valid until this read is answered: the kernel releases it after */
 	pthread_mutex_lock(&fs->lock);
 	w = h->n->w;
 	if (w) {

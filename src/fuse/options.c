@@ -274,7 +274,7 @@ static void defaults(struct azb_opts *o)
 	o->metadata_ttl = 30;
 	o->walk_max = 100000;
 	o->cache_mb = 64;
-	o->mem_mb = 48;
+	o->mem_mb = 40;
 	o->timeout = 60;
 	o->retries = 5;
 	o->cache_size_mb = 10240;
@@ -531,7 +531,7 @@ void opts_usage(const char *prog, void *out)
 		"                            tree walk (find, du, ls -R) is seen (default: 100000; 0: off)\n"
 		"  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
 		"data:\n"
-		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 48)\n"
+		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 40)\n"
 		"  cache_dir=PATH            staging area for writes (default: /var/tmp/azblobfs)\n"
 		"  cache_size_mb=N           staging area bound in MiB (default: 10240)\n"
 		"network:\n"

@@ -60,5 +60,31 @@ check_eq "two concurrent readers: both succeed" "0 0" "$r1 $r2"
 check_eq "two concurrent readers: first sees the right bytes" "$want" "$(awk '{ print $1 }' "$TMPD/sha1")"
 check_eq "two concurrent readers: second sees the right bytes" "$want" "$(awk '{ print $1 }' "$TMPD/sha2")"
 
+# An open file reads one version: the blob replaced through the SDK while
+# it is open, a read of bytes not fetched yet gives ESTALE (its ranged GET
+# carries If-Match with the ETag seen at open), never the new bytes; a
+# fresh open reads the new version.
+blobtool put-random "$C" big/changing.bin $((40 * 1024 * 1024)) --seed v1 >/dev/null || bail "upload big/changing.bin"
+out=$(python3 -c '
+import errno, os, subprocess, sys
+path, blobtool, c = sys.argv[1:4]
+fd = os.open(path, os.O_RDONLY)
+first = os.pread(fd, 4096, 0)
+subprocess.run(["node", blobtool, "put-random", c, "big/changing.bin", str(40 * 1024 * 1024), "--seed", "v2"],
+               check=True, stdout=subprocess.DEVNULL)
+try:
+    os.pread(fd, 4096, 30 * 1024 * 1024)
+    print("read succeeded")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+os.close(fd)
+' "$MNT/big/changing.bin" "$IT_DIR/blobtool.js" "$C" 2>&1)
+check_eq "a blob replaced while open: a later read gives ESTALE" ESTALE "$out"
+new_sha=$(blobtool sha256 "$C" big/changing.bin)
+wait_fresh() { [[ $(sha256sum <"$1" | awk '{ print $1 }') == "$2" ]]; }
+# The ESTALE dropped the cached attributes: only the kernel's (attr_timeout=1) may still answer.
+check "a fresh open reads the new version at once (after the kernel's 1 s attribute cache)" \
+	wait_until 5 wait_fresh "$MNT/big/changing.bin" "$new_sha"
+
 unmount_fs
 done_testing
