@@ -143,6 +143,27 @@ for opt in ro uid= gid= umask= allow_other attr_timeout= entry_timeout= metadata
 	check "--help lists $opt" grep -qF -- "$opt" <<<"$help"
 done
 check "--help gives defaults" grep -q "default" <<<"$help"
+# Every option the parser knows (its tables in src/fuse/options.c, but the
+# mount(8) ones it ignores) is in --help with a default in its entry (its line and the indented ones after).
+undocumented=$(python3 - "$IT_DIR/../../src/fuse/options.c" "$help" <<'EOF'
+import re, sys
+src, text = open(sys.argv[1]).read(), sys.argv[2].split("\n")
+names = re.findall(r'^\s*\{"([a-z_]+)", K_', src, re.M)
+names += [n for n, k in re.findall(r'FUSE_OPT_KEY\("([a-z_]+)", (K_\w+)\)', src) if k != "K_IGNORE"]
+missing = []
+for n in names:
+    hits = [i for i, l in enumerate(text) if re.search(r"(^|[\s,|])%s(=|\s|,|$)" % re.escape(n), l)]
+    def entry(i):  # the option's line and its continuation lines (indented further)
+        j = i + 1
+        while j < len(text) and text[j].startswith(" " * 20):
+            j += 1
+        return " ".join(text[i:j])
+    if not any("default" in entry(i) for i in hits):
+        missing.append(n)
+print(" ".join(missing) if names else "no options found in the source")
+EOF
+)
+check_eq "--help lists every option of the parser with its default" "" "$undocumented"
 ver=$("$AZBLOBFS" --version 2>&1)
 for lib in azblobfs libfuse libcurl OpenSSL libxml2; do
 	check "--version names $lib" grep -q "^$lib" <<<"$ver"
