@@ -75,6 +75,7 @@ TESTS_FAILED=0
 declare -A MOUNT_PID=()     # mountpoint -> PID of its foreground daemon
 declare -A MOUNTS_USED=()   # every mountpoint mount_fs/mount_fs_daemon used
 OWN_PIDS=()                 # every background process this test started
+OWN_FILES=()                # files outside TEST_DIR this test made (removed at exit)
 LIB_AZURITE_PORT=""         # set when lib.sh started its own Azurite
 LAST_MOUNT_OPTS=""
 LAST_MOUNT_SRC=""
@@ -694,6 +695,7 @@ _cleanup() {
 		for p in $(daemon_pids "$m"); do _stop_pid "$p"; done
 	done
 	for p in "${OWN_PIDS[@]}"; do _stop_pid "$p"; done
+	for p in "${OWN_FILES[@]}"; do rm -f -- "$p"; done
 	if [[ ${KEEP_CONTAINERS:-0} != 1 ]]; then
 		if [[ -r $TEST_DIR/containers ]]; then
 			while IFS= read -r c; do

@@ -135,6 +135,42 @@ refused "conflicting options" "conflict" "$AZBLOBFS" \
 refused "a secret on the command line" "not accepted on the command line" \
 	"$AZBLOBFS" -o "account_key=$(key_of)" "$C" "$MNT"
 
+# ---- daemonised, it logs to syslog ----
+# With no syslog daemon here (/dev/log absent), the test is the syslog: it
+# binds /dev/log itself for the duration, and removes it afterwards.
+if [[ -e /dev/log ]]; then
+	skip "a daemonised mount logs to syslog" "/dev/log exists: a syslog daemon owns it"
+else
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\0") + b"\n")
+' "$TMPD/syslog" 2>"$TMPD/syslog.err" &
+	SYSLOG_PID=$!
+	OWN_PIDS+=("$SYSLOG_PID")
+	OWN_FILES+=(/dev/log)
+	if wait_until 10 test -e "$TMPD/syslog.ready"; then
+		mount_fs_daemon "$C"
+		check_eq "a daemonised mount returns 0" 0 "$?"
+		check_eq "and nothing on its stderr" "" "$(cat "$TEST_DIR/daemon-cmd.err")"
+		cat "$MNT/seeded.txt" >/dev/null
+		fusermount3 -u "$MNT"
+		check "nothing is left mounted" wait_until 10 not in_mountinfo "$MNT"
+		check "syslog got the daemon's 'mounted' line, tagged azblobfs[PID]" \
+			wait_until 10 grep -qE "azblobfs\[[0-9]+\]: .*mounted at '$MNT'" "$TMPD/syslog"
+		check "with the daemon facility and info level (<30>)" grep -qE "^<30>.*mounted at" "$TMPD/syslog"
+	else
+		fail "bind /dev/log for the syslog check" "$(cat "$TMPD/syslog.err")"
+	fi
+	kill "$SYSLOG_PID" 2>/dev/null
+	wait "$SYSLOG_PID" 2>/dev/null
+	rm -f /dev/log
+fi
+
 # ---- --help and --version ----
 help=$("$AZBLOBFS" --help 2>&1)
 check_eq "--help exits 0" 0 "$?"
