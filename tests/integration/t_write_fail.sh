@@ -13,7 +13,10 @@
 #  - the service refusing a commit (a lease held elsewhere): close gives EIO,
 #    the whole new content is kept;
 #  - Azurite back: the same mount writes and commits again (checked through
-#    the SDK), and the kept staging files are still there after unmount.
+#    the SDK), and the kept staging files are still there after unmount;
+#  - SIGTERM with a file open and the service down: the daemon fails the
+#    commit within its deadline, logs where the bytes were kept, unmounts
+#    and exits 0.
 # shellcheck disable=SC2034 # read by lib.sh
 PRIVATE_AZURITE=1
 . "$(dirname "$0")/lib.sh"
@@ -231,5 +234,31 @@ check "the failed small file never reached the service half-written" \
 unmount_fs
 check "after unmount the kept copy of the small file is still in the staging directory" kept_copy_of "$TMPD/small.data"
 check "after unmount the kept copy of the silent-service file is still there" kept_copy_of "$TMPD/silent.data"
+
+# ---------------------------------------------------------------- SIGTERM with the service down
+# A file written but not closed when the daemon is told to stop while the
+# service is away: the daemon tries to commit it (within its deadline),
+# logs that it failed and where the bytes were kept, unmounts and exits.
+mount_fs "cache_dir=$STAGE,timeout=$DEADLINE,retries=1" "$C" || bail "mount $C again"
+head -c 300000 /dev/urandom >"$TMPD/term.data"
+writer_start "$MNT/out/term.dat" "$TMPD/term.data" || bail "start the writer"
+azurite_stop || bail "stop Azurite"
+t0=$SECONDS
+kill -TERM "$DAEMON_PID"
+check "after SIGTERM the daemon exits" wait_until $((DEADLINE * 4 + 30)) not pid_alive "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+check_eq "with status 0 (the failure is in the log, the bytes in staging)" 0 "$?"
+diag "SIGTERM to exit: $((SECONDS - t0)) s"
+check "and within twice its deadline and the shutdown slack ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le $((DEADLINE * 2 + 35))
+check "the mount is gone" not in_mountinfo "$MNT"
+unset 'MOUNT_PID[$MNT]'
+writer_end
+kept=$(kept_copy_of "$TMPD/term.data")
+check "a staging file holds every byte of the file open at SIGTERM" test -n "$kept"
+[[ -n $kept ]] && check_int "the daemon log names the blob and that staging file" \
+	"$(log_lines_for "$C/out/term.dat" "$kept")" -ge 1
+azurite_start || bail "restart Azurite"
+check "the uncommitted file never reached the service" \
+	bash -c '[[ $1 == false ]]' _ "$(blobtool exists "$C" out/term.dat 2>&1)"
 
 done_testing
