@@ -407,36 +407,24 @@ const commands = {
 	async sas(argv) {
 		const { pos, opt } = parseArgs(argv, ['perm', 'minutes']);
 		need(pos, 1, 'sas C [--perm P] [--minutes M]');
-		const minutes = opt.minutes === undefined ? 60 : nonNegInt(opt.minutes, '--minutes');
 		const cc = service().getContainerClient(pos[0]);
-		if (!(cc.credential instanceof sdk.StorageSharedKeyCredential)) throw new Error('sas needs an account key in the connection string');
-		const now = Date.now();
 		const q = sdk.generateBlobSASQueryParameters({
 			containerName: pos[0],
 			permissions: sdk.ContainerSASPermissions.parse(opt.perm || 'rl'),
-			startsOn: new Date(now - 5 * 60 * 1000),
-			expiresOn: new Date(now + minutes * 60 * 1000),
-			protocol: sdk.SASProtocol.HttpsAndHttp,
-			version: API_VERSION,
-		}, cc.credential);
+			...sasCommon(opt),
+		}, sharedKey(cc.credential, 'sas'));
 		await writeOut(q.toString() + '\n');
 	},
 
 	async 'account-sas'(argv) {
 		const { opt } = parseArgs(argv, ['perm', 'minutes']);
-		const minutes = opt.minutes === undefined ? 60 : nonNegInt(opt.minutes, '--minutes');
 		const svc = service();
-		if (!(svc.credential instanceof sdk.StorageSharedKeyCredential)) throw new Error('account-sas needs an account key in the connection string');
-		const now = Date.now();
 		const q = sdk.generateAccountSASQueryParameters({
 			services: sdk.AccountSASServices.parse('b').toString(),
 			resourceTypes: sdk.AccountSASResourceTypes.parse('sco').toString(),
 			permissions: sdk.AccountSASPermissions.parse(opt.perm || 'rl'),
-			startsOn: new Date(now - 5 * 60 * 1000),
-			expiresOn: new Date(now + minutes * 60 * 1000),
-			protocol: sdk.SASProtocol.HttpsAndHttp,
-			version: API_VERSION,
-		}, svc.credential);
+			...sasCommon(opt),
+		}, sharedKey(svc.credential, 'account-sas'));
 		await writeOut(q.toString() + '\n');
 	},
 
@@ -446,6 +434,24 @@ const commands = {
 		await service().getContainerClient(pos[0]).getBlobClient(pos[1]).setMetadata(parseKv(pos.slice(2)));
 	},
 };
+
+// A SAS's validity (from 5 minutes ago for clock skew, --minutes ahead,
+// default 60), protocol and version.
+function sasCommon(opt) {
+	const minutes = opt.minutes === undefined ? 60 : nonNegInt(opt.minutes, '--minutes');
+	const now = Date.now();
+	return {
+		startsOn: new Date(now - 5 * 60 * 1000),
+		expiresOn: new Date(now + minutes * 60 * 1000),
+		protocol: sdk.SASProtocol.HttpsAndHttp,
+		version: API_VERSION,
+	};
+}
+
+function sharedKey(credential, cmd) {
+	if (!(credential instanceof sdk.StorageSharedKeyCredential)) throw new Error(`${cmd} needs an account key in the connection string`);
+	return credential;
+}
 
 function describe(e) {
 	if (e && e.statusCode) {
