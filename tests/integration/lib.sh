@@ -268,6 +268,7 @@ fake_endpoint_start() {
 	OWN_PIDS+=("$SERVER_PID")
 	wait_until 10 test -s "$TMPD/port" || bail "start the fake blob endpoint" "$(cat "$TEST_DIR/hostile-server.log")"
 	HPORT=$(cat "$TMPD/port")
+	# shellcheck disable=SC2034 # for the tests
 	HCS="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=http://127.0.0.1:$HPORT/$AZ_ACCOUNT;"
 }
 

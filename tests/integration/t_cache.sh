@@ -118,7 +118,11 @@ seed put "$C" data/doomed.txt "$TMPD/v1"
 mount_fs "metadata_ttl=1,entry_timeout=600,attr_timeout=600" "$C" || bail "mount with long kernel timeouts"
 check "with entry_timeout=600 the kernel learns data/doomed.txt" stat "$MNT/data/doomed.txt"
 seed delete "$C" data/doomed.txt
-listed_without() { ! ls "$1" | grep -qx "$2"; }
+listed_without() { # listed_without DIR NAME: a fresh listing of DIR lacks NAME
+	local names
+	names=$(ls -1 "$1") || return 1
+	! grep -qx -- "$2" <<<"$names"
+}
 check "a listing after the 1 s TTL no longer has it" wait_until 10 listed_without "$MNT/data" doomed.txt
 check_fail_errno "and stat gives ENOENT at once, not after the 600 s entry timeout" ENOENT stat "$MNT/data/doomed.txt"
 unmount_fs

@@ -25,7 +25,7 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 fake_endpoint_start
 N=100000
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$DAEMON_PID}/status"; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 # names_once DIR: the listing holds exactly huge/f00000 ... f99999, each once.
 names_once() {
 	ls -1U "$1" | LC_ALL=C sort >"$TMPD/names"

@@ -92,9 +92,9 @@ os.rename(mnt + "/incoming.txt", mnt + "/busy.txt")
 os.write(fd, b"written after the rename\n")
 os.fsync(fd)
 os.close(fd)
-print("done")
+print("finished")
 ' "$MNT" 2>&1)
-check_eq "writes and close of a file replaced by a rename succeed" done "$out"
+check_eq "writes and close of a file replaced by a rename succeed" finished "$out"
 check_blob_text "the service keeps the renamed-in content, not the replaced writer's" busy.txt $'renamed in\n'
 check_eq "the mount reads the renamed-in content" "renamed in" "$(cat "$MNT/busy.txt")"
 
