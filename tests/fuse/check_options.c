@@ -39,6 +39,22 @@ static char *write_config(const char *text, mode_t mode)
 	return path;
 }
 
+/* Parse "-o config=PATH [-o EXTRA] c /m". */
+static int parse_with_config(struct azb_opts *o, const char *path, const char *extra)
+{
+	char cfg[128];
+
+	snprintf(cfg, sizeof(cfg), "config=%s", path);
+	if (extra) {
+		const char *argv[] = {"azblobfs", "-o", cfg, "-o", extra, "c", "/m"};
+		return parse(o, 7, argv);
+	}
+	{
+		const char *argv[] = {"azblobfs", "-o", cfg, "c", "/m"};
+		return parse(o, 5, argv);
+	}
+}
+
 START_TEST(test_options_positional_and_values)
 {
 	const char *argv[] = {"azblobfs", "-o", "uid=1000,gid=100,umask=027,attr_timeout=2.5",
@@ -151,14 +167,9 @@ START_TEST(test_options_config_file_values_and_override)
 	char *path = write_config("# comment\n\n  metadata_ttl = 7\nuid=5\naccount_key = abc==\n"
 				  "allow_other\nlog_level = debug\n",
 				  0600);
-	char cfg[128];
 	struct azb_opts o;
 
-	snprintf(cfg, sizeof(cfg), "config=%s", path);
-	{
-		const char *argv[] = {"azblobfs", "-o", cfg, "-o", "uid=9", "c", "/m"};
-		ck_assert_int_eq(parse(&o, 7, argv), 0);
-	}
+	ck_assert_int_eq(parse_with_config(&o, path, "uid=9"), 0);
 	ck_assert_uint_eq(o.metadata_ttl, 7);
 	ck_assert_uint_eq(o.uid, 9); /* the command line wins */
 	ck_assert_str_eq(o.account_key, "abc==");
@@ -172,14 +183,9 @@ END_TEST
 START_TEST(test_options_config_with_secret_must_be_private)
 {
 	char *path = write_config("sas = sv=2020&sig=SECRET\n", 0644);
-	char cfg[128];
 	struct azb_opts o;
 
-	snprintf(cfg, sizeof(cfg), "config=%s", path);
-	{
-		const char *argv[] = {"azblobfs", "-o", cfg, "c", "/m"};
-		ck_assert_int_eq(parse(&o, 5, argv), -EINVAL);
-	}
+	ck_assert_int_eq(parse_with_config(&o, path, NULL), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "readable by group or others"));
 	ck_assert_ptr_null(strstr(err, "SECRET"));
 	opts_release(&o);
@@ -190,21 +196,13 @@ END_TEST
 START_TEST(test_options_rw_on_command_line_undoes_ro_in_config)
 {
 	char *path = write_config("ro\n", 0600);
-	char cfg[128];
 	struct azb_opts o;
 
-	snprintf(cfg, sizeof(cfg), "config=%s", path);
-	{
-		const char *argv[] = {"azblobfs", "-o", cfg, "c", "/m"};
-		ck_assert_int_eq(parse(&o, 5, argv), 0);
-	}
+	ck_assert_int_eq(parse_with_config(&o, path, NULL), 0);
 	ck_assert(o.read_only);
 	ck_assert(has_fuse_arg(&o, "ro"));
 	opts_release(&o);
-	{
-		const char *argv[] = {"azblobfs", "-o", cfg, "-o", "rw", "c", "/m"};
-		ck_assert_int_eq(parse(&o, 7, argv), 0);
-	}
+	ck_assert_int_eq(parse_with_config(&o, path, "rw"), 0);
 	ck_assert(!o.read_only);
 	ck_assert(!has_fuse_arg(&o, "ro")); /* the kernel mount is read-write as well */
 	opts_release(&o);
@@ -215,14 +213,9 @@ END_TEST
 START_TEST(test_options_config_errors_name_the_line)
 {
 	char *path = write_config("metadata_ttl = 1\nnonsense = 3\n", 0600);
-	char cfg[128];
 	struct azb_opts o;
 
-	snprintf(cfg, sizeof(cfg), "config=%s", path);
-	{
-		const char *argv[] = {"azblobfs", "-o", cfg, "c", "/m"};
-		ck_assert_int_eq(parse(&o, 5, argv), -EINVAL);
-	}
+	ck_assert_int_eq(parse_with_config(&o, path, NULL), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, path));
 	ck_assert_ptr_nonnull(strstr(err, "line 2:"));
 	ck_assert_ptr_nonnull(strstr(err, "nonsense"));
