@@ -105,21 +105,6 @@ void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 	fs->r.open(req, &o);
 }
 
-struct gone_scan {
-	struct fs *fs;
-	struct fs_node *dir;
-	const struct cache_listing *l;
-};
-
-static void forget_if_gone(struct hmap_node *hn, void *arg)
-{
-	struct gone_scan *g = arg;
-	struct fs_node *n = container_of(hn, struct fs_node, by_name);
-
-	if (n->parent == g->dir && n->named && !n->w && !cache_listing_find(g->l, n->name))
-		g->fs->r.inval_entry(g->fs->r.inval_ctx, g->dir->ino, n->name);
-}
-
 /*
  * A listing fresh from the service: names the kernel may still hold that it
  * no longer has were deleted elsewhere; have the kernel drop them now rather
@@ -127,12 +112,14 @@ static void forget_if_gone(struct hmap_node *hn, void *arg)
  */
 static void forget_gone_names(struct fs *fs, struct fs_node *dir, const struct cache_listing *l)
 {
-	struct gone_scan g = {fs, dir, l};
-
 	if (!fs->r.inval_entry)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	hmap_each(&fs->names, forget_if_gone, &g);
+	for (struct list_node *ln = dir->children.next; ln != &dir->children; ln = ln->next) {
+		struct fs_node *n = container_of(ln, struct fs_node, sibling);
+		if (!n->w && !cache_listing_find(l, n->name))
+			fs->r.inval_entry(fs->r.inval_ctx, dir->ino, n->name);
+	}
 	pthread_mutex_unlock(&fs->lock);
 }
 

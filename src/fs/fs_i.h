@@ -20,7 +20,9 @@
 struct fs_node {
 	struct hmap_node by_ino;  /* protected by fs->lock */
 	struct hmap_node by_name; /* protected by fs->lock; keyed by (parent, name) */
-	bool named;               /* on by_name */
+	bool named;               /* on by_name, and on parent->children */
+	struct list_node sibling; /* protected by fs->lock: on parent->children while named */
+	struct list_node children; /* protected by fs->lock: the named children */
 	uint64_t ino;
 	struct fs_node *parent;   /* holds a reference; NULL for the root */
 	char *name;               /* "" for the root */

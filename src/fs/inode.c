@@ -32,6 +32,8 @@ int fs_nodes_init(struct fs *fs)
 	root->refs = 1; /* never freed before fs_free */
 	root->a.type = CACHE_T_DIR;
 	list_init(&root->dirty);
+	list_init(&root->sibling);
+	list_init(&root->children);
 	if (!root->name || hmap_insert(&fs->inodes, &root->by_ino, util_hash_u64(root->ino)) < 0) {
 		free(root->name);
 		free(root);
@@ -88,6 +90,7 @@ void fs_node_unname(struct fs *fs, struct fs_node *n)
 {
 	if (n->named) {
 		hmap_remove(&fs->names, &n->by_name);
+		list_del(&n->sibling);
 		n->named = false;
 	}
 }
@@ -169,6 +172,8 @@ struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char 
 	if (!n)
 		return NULL;
 	list_init(&n->dirty);
+	list_init(&n->sibling);
+	list_init(&n->children);
 	n->name = strdup(name);
 	if (!n->name)
 		goto fail;
@@ -182,6 +187,7 @@ struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char 
 		goto fail;
 	}
 	n->named = true;
+	list_add_tail(&parent->children, &n->sibling);
 	n->parent = parent;
 	parent->refs++;
 	fs->nodes++;
@@ -215,8 +221,10 @@ int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const
 		n->parent = parent;
 		fs_node_put(fs, from);
 	}
-	if (hmap_insert(&fs->names, &n->by_name, name_hash(parent->ino, name)) == 0)
+	if (hmap_insert(&fs->names, &n->by_name, name_hash(parent->ino, name)) == 0) {
 		n->named = true;
+		list_add_tail(&parent->children, &n->sibling);
+	}
 	return 0;
 }
 
