@@ -215,7 +215,8 @@ struct az_write_opts {
  * SAS is in the URL and nothing is signed). Every PUT carries an explicit
  * Content-Length and Content-Type (empty when none, so curl adds none): the
  * net layer must send exactly these headers. The listing builders and Get
- * Block List raise r->resp_max (16 MiB / 8 MiB) so that a full page fits.
+ * Block List raise r->resp_max (32 MiB, the most the XML parser accepts,
+ * / 8 MiB) so that a full page fits.
  * Body, sink, done and arg are the caller's. Returns 0, -ENAMETOOLONG (blob
  * name over AZ_MAX_BLOB_NAME characters), -EINVAL (invalid container
  * name, empty blob name, a value with control characters, a bad metadata

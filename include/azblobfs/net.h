@@ -91,9 +91,16 @@ struct net_req {
 	net_prepare_fn prepare;
 	void *prepare_arg;
 
-	/* Request body: memory (body) or a file (body_fd >= 0), not owned. */
+	/*
+	 * Request body: memory (body) or a file (body_fd >= 0), not owned.
+	 * body_dfd, when >= 0, is the same file opened with O_DIRECT, for a
+	 * body whose bytes were written through it: read that way, they skip
+	 * the page cache, which costs several times the copy here. A file
+	 * body is read off the engine thread, which never waits on a disk.
+	 */
 	const void *body;
 	int body_fd;
+	int body_dfd;
 	uint64_t body_off;
 	uint64_t body_len;
 
@@ -126,6 +133,7 @@ struct net_req {
 	void *slist;
 	uint64_t due_ms;
 	uint64_t sent;
+	void *chunk;                  /* a file body's read buffer (bodyread.c) */
 	unsigned state;
 	bool cancel;
 };
@@ -219,6 +227,7 @@ struct net_stats {
 	uint64_t bytes_out;  /* request bodies sent */
 	uint64_t retries;
 	uint64_t inflight;
+	uint64_t inflight_peak; /* the most requests in flight at once */
 	uint64_t queued;
 	uint64_t connections; /* new connections opened */
 };

@@ -12,8 +12,8 @@
 
 /* Largest XML document any parser accepts (a 5,000-entry listing with metadata is a few MiB). */
 #define AZ_XML_MAX (32 * MIB)
-/* resp_max the list builders set: room for a full listing page. */
-#define AZ_LIST_RESP_MAX (16 * MIB)
+/* resp_max the list builders set: a full listing page, as much as the parser takes. */
+#define AZ_LIST_RESP_MAX AZ_XML_MAX
 /* resp_max of Get Block List: 50,000 committed blocks. */
 #define AZ_BLOCKLIST_RESP_MAX (8 * MIB)
 /* Committed blocks per blob (service limit). */

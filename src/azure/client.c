@@ -412,6 +412,7 @@ int az_req_put_block_list(const struct az_client *c, struct net_req *r, const ch
 		rc = set_write_opts(r, o);
 	r->body = body_out->data;
 	r->body_fd = -1;
+	r->body_dfd = -1;
 	r->body_off = 0;
 	r->body_len = body_out->len;
 	return finish(r, rc);

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A page of 5,000 names with metadata is a few MB; refuse absurd bodies. */
-#define LIST_RESP_MAX (64 * MIB)
 #define PROBE_PAGE 100
 
 struct list_op {
@@ -111,7 +109,6 @@ static int submit_page(struct list_op *op, const char *marker)
 				       !op->flat || op->walk);
 	if (rc < 0)
 		return rc;
-	op->req.resp_max = LIST_RESP_MAX;
 	op->req.done = page_done;
 	op->req.arg = op;
 	return net_submit(op->e->net, &op->req);

@@ -162,7 +162,7 @@ uint64_t writer_block_size(const struct eng_writer *w, uint32_t index)
 struct upload {
 	struct eng_writer *w;
 	struct net_req req;
-	char *buf;
+	char *buf;      /* the bytes, or NULL when they are sent from the staging file */
 	uint64_t cap;   /* the buffer's size */
 	uint64_t len;   /* the bytes in it */
 	uint64_t off;
@@ -186,12 +186,15 @@ static void upload_done(struct net_req *r)
 		if (!w->failed)
 			w->failed = rc;
 		/* The bytes are still here: keep them (the tee may have stopped). */
-		if (w->tee_off && staging_put(w, u->buf, u->off, u->len, false) < 0)
+		if (u->buf && w->tee_off && staging_put(w, u->buf, u->off, u->len, false) < 0)
 			log_debug("cannot keep a failed block of '%s'", w->blob);
 		w->keep = true;
 	}
-	eng_budget_release(w->e, u->len);
-	eng_buf_put(w->e, u->buf, u->cap);
+	if (u->buf) {
+		eng_budget_release(w->e, u->len);
+		eng_buf_put(w->e, u->buf, u->cap);
+		w->inflight_mem--;
+	}
 	w->inflight--;
 	net_req_release(&u->req);
 	free(u);
@@ -225,15 +228,23 @@ static void stream_tee(struct eng_writer *w, const char *p, uint64_t off, uint64
 	}
 }
 
+/*
+ * Send `cur` as the next block. Once the tee holds its bytes, the block
+ * goes up from the staging file and the buffer is free at once: memory
+ * then bounds only the block being filled, not the uploads in flight
+ * (which uploads_per_file and the connections bound).
+ */
 int writer_send_cur(struct eng_writer *w)
 {
 	struct upload *u;
 	char id[AZ_BLOCK_ID_LEN + 1];
+	bool from_file;
 	int rc;
 
 	if (w->nblocks >= MAX_BLOCKS)
 		return -EFBIG;
 	stream_tee(w, w->cur, w->sent_bytes, w->cur_len);
+	from_file = !w->tee_off;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -252,13 +263,26 @@ int writer_send_cur(struct eng_writer *w)
 	if (rc < 0)
 		goto fail;
 	u->req.prio = NET_PRIO_BULK;
-	u->req.body = u->buf;
+	if (from_file) {
+		u->req.body_fd = w->sf.fd;
+		u->req.body_dfd = staging_direct(w, u->off, u->len);
+		u->req.body_off = u->off;
+	} else {
+		u->req.body = u->buf;
+	}
 	u->req.body_len = u->len;
 	u->req.done = upload_done;
 	u->req.arg = u;
 	rc = net_submit(w->e->net, &u->req);
 	if (rc < 0)
 		goto fail;
+	if (from_file) {
+		eng_budget_release(w->e, u->len);
+		eng_buf_put(w->e, u->buf, u->cap);
+		u->buf = NULL;
+	} else {
+		w->inflight_mem++;
+	}
 	w->refs++;
 	w->inflight++;
 	w->nblocks++;
@@ -284,7 +308,7 @@ static int alloc_cur(struct eng_writer *w)
 		return -EAGAIN;
 	if (!eng_budget_try(w->e, cap)) {
 		/* Nothing of ours in flight would free memory: take it anyway, or never progress. */
-		if (w->inflight)
+		if (w->inflight_mem)
 			return -EAGAIN;
 		eng_budget_force(w->e, cap);
 	}

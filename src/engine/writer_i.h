@@ -7,7 +7,9 @@
  *    Full blocks go up with Put Block while the application writes; the
  *    tail is in `cur`. Sent blocks are also copied to the staging file
  *    (the tee, until the area is full), so a failed commit keeps them and
- *    a switch to staging continues from them.
+ *    a switch to staging continues from them; once copied, a block is
+ *    sent from that copy and its buffer is free (only when the tee has
+ *    stopped does a block in flight hold memory).
  *  - WM_STAGED: the content lives in a sparse staging file. `have` says
  *    which bytes are present; bytes below `base_limit` that are not
  *    present are fetched from the base blob (If-Match its ETag) when
@@ -105,6 +107,7 @@ struct eng_writer {
 	uint32_t nblocks;       /* blocks sent (ids 0..nblocks-1 in file order) */
 	uint64_t sent_bytes;    /* bytes in those blocks */
 	unsigned inflight;      /* Put Blocks in flight */
+	unsigned inflight_mem;  /* ...of which send from memory (the tee had stopped) */
 	struct wcommit *waiting_commit; /* a commit waiting for uploads to finish */
 
 	/* WM_STAGED */
@@ -144,6 +147,8 @@ int staging_open(struct eng_writer *w);
  */
 int staging_put(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct);
 void staging_keep(struct eng_writer *w, const char *why);
+/* The O_DIRECT descriptor that wrote [off, off+len) of the staging file, or -1. */
+int staging_direct(const struct eng_writer *w, uint64_t off, uint64_t len);
 
 /* wcommit.c */
 /* Start a commit of the whole content; completes @op (NULL: a switch to staging). */

@@ -61,12 +61,22 @@ static uint64_t missing(const struct eng_writer *w, uint64_t off, uint64_t end)
  * into the page cache: the tee of streamed blocks costs the daemon more
  * CPU than the upload otherwise), else the ordinary one.
  */
+static bool direct_aligned(uintptr_t data, uint64_t off, uint64_t len)
+{
+	return !((data | off | len) & 4095);
+}
+
+int staging_direct(const struct eng_writer *w, uint64_t off, uint64_t len)
+{
+	return !w->sf.no_direct && direct_aligned(0, off, len) ? w->sf.dfd : -1;
+}
+
 static int write_fd(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct)
 {
-	if (!direct || w->sf.no_direct || (((uintptr_t)data | off | len) & 4095))
+	if (!direct || w->sf.no_direct || !direct_aligned((uintptr_t)data, off, len))
 		return w->sf.fd;
 	if (w->sf.dfd < 0) {
-		w->sf.dfd = open(w->sf.path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+		w->sf.dfd = open(w->sf.path, O_RDWR | O_DIRECT | O_CLOEXEC);
 		if (w->sf.dfd < 0) {
 			w->sf.no_direct = true; /* tmpfs, say */
 			return w->sf.fd;

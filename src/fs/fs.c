@@ -438,11 +438,12 @@ char *fs_stats_json(struct fs *fs)
 	}
 	rc |= buf_printf(&b,
 			 "},\"total_requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-			 "\"retries\":%llu,\"connections\":%llu,\"inflight\":%llu,\"queued\":%llu,",
+			 "\"retries\":%llu,\"connections\":%llu,\"inflight\":%llu,"
+			 "\"inflight_peak\":%llu,\"queued\":%llu,",
 			 (unsigned long long)total, (unsigned long long)ns.bytes_in,
 			 (unsigned long long)ns.bytes_out, (unsigned long long)ns.retries,
 			 (unsigned long long)ns.connections, (unsigned long long)ns.inflight,
-			 (unsigned long long)ns.queued);
+			 (unsigned long long)ns.inflight_peak, (unsigned long long)ns.queued);
 	rc |= buf_puts(&b, "\"cache\":{");
 	for (unsigned k = 0; k < CACHE_K__COUNT; k++)
 		rc |= buf_printf(&b, "\"%s_hits\":%llu,\"%s_misses\":%llu,", kinds[k],

@@ -50,6 +50,8 @@ struct net {
 	CURL *pool[POOL_MAX];
 	unsigned npool;
 	unsigned seed;
+	struct body_reader *reader; /* started at the first file body */
+	bool no_reader;             /* ...which failed: read them here */
 
 	struct net_stats stats;     /* updated with atomics */
 };
@@ -120,6 +122,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+#define UPLOAD_BUFFER (512 * KIB)
+
 static size_t on_read(char *buffer, size_t size, size_t nitems, void *arg)
 {
 	struct net_req *r = arg;
@@ -129,15 +133,15 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *arg)
 	if (!n)
 		return 0;
 	if (r->body_fd >= 0) {
-		ssize_t got = pread(r->body_fd, buffer, n, (off_t)(r->body_off + r->sent));
-		if (got <= 0) {
-			r->err = got < 0 ? -errno : -EIO;
-			return CURL_READFUNC_ABORT;
+		struct net *net = r->net;
+		if (!net->reader && !net->no_reader && body_reader_new(net, &net->reader) < 0) {
+			log_warn("cannot start the thread that reads upload bodies; reading them "
+				 "on the request thread");
+			net->no_reader = true;
 		}
-		n = (size_t)got;
-	} else {
-		memcpy(buffer, (const char *)r->body + r->sent, n);
+		return body_read(net->reader, r, buffer, n);
 	}
+	memcpy(buffer, (const char *)r->body + r->sent, n);
 	r->sent += n;
 	return n;
 }
@@ -240,6 +244,7 @@ static void finish(struct net *n, struct net_req *r, int err)
 	log_debug("%s %.*s: %s %d after %u attempt(s)", r->method,
 		  r->url ? (int)strcspn(r->url, "?") : 0, r->url ? r->url : "",
 		  r->err ? "error" : "HTTP", r->err ? r->err : r->status, r->attempts);
+	body_release(n->reader, r);
 	r->state = RS_IDLE;
 	r->done(r);
 }
@@ -308,7 +313,7 @@ static void start_attempt(struct net *n, struct net_req *r)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(r->method, "PUT") || r->body_len) {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, (long)UPLOAD_BUFFER);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body_len);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
@@ -332,6 +337,8 @@ static void start_attempt(struct net *n, struct net_req *r)
 	list_add_tail(&n->active, &r->node);
 	n->inflight++;
 	__atomic_store_n(&n->stats.inflight, n->inflight, __ATOMIC_RELAXED);
+	if (n->inflight > __atomic_load_n(&n->stats.inflight_peak, __ATOMIC_RELAXED))
+		__atomic_store_n(&n->stats.inflight_peak, n->inflight, __ATOMIC_RELAXED);
 	if (r->prio == NET_PRIO_BULK)
 		n->bulk_inflight++;
 	return;
@@ -671,6 +678,7 @@ void net_free(struct net *n)
 	for (unsigned i = 0; i < n->npool; i++)
 		curl_easy_cleanup(n->pool[i]);
 	curl_multi_cleanup(n->multi);
+	body_reader_free(n->reader);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }

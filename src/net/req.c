@@ -17,6 +17,7 @@ void net_req_init(struct net_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->body_fd = -1;
+	r->body_dfd = -1;
 	r->resp_max = 64 * KIB;
 	buf_init(&r->resp, r->resp_max);
 	list_init(&r->node);

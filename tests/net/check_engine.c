@@ -9,6 +9,7 @@
 #include "check_main.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 
 static int srv_fd = -1;
 static int srv_port;
-static int hits_flaky, hits_reset, hits_retry_after;
+static int hits_flaky, hits_reset, hits_retry_after, hits_sum_drop;
 static int concurrent, peak;
 static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t srv_cond = PTHREAD_COND_INITIALIZER;
@@ -48,6 +49,15 @@ static void respond(int fd, int status, const char *extra, const char *body, siz
 	send_all(fd, head, (size_t)n);
 	if (blen)
 		send_all(fd, body, blen);
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
 }
 
 /* Returns false when the connection must be dropped. */
@@ -89,12 +99,26 @@ static bool serve_one(int fd, char *req, size_t hlen, size_t clen)
 	} else if (!strcmp(path, "/404")) {
 		respond(fd, 404, "x-ms-error-code: BlobNotFound\r\n", "<Error/>", 8);
 	} else if (!strcmp(path, "/big")) {
-		static char big[100000];
+		char big[100000];
 		memset(big, 'b', sizeof(big));
 		respond(fd, 200, NULL, big, sizeof(big));
 	} else if (!strcmp(path, "/echo-len")) {
 		char body[64];
 		int bl = snprintf(body, sizeof(body), "%s %zu", method, clen);
+		respond(fd, 200, NULL, body, (size_t)bl);
+	} else if (!strcmp(path, "/echo-sum") || !strcmp(path, "/sum-drop-first")) {
+		/* The body's length and hash; the second path drops its first request unanswered. */
+		char body[64];
+		int bl;
+		if (!strcmp(path, "/sum-drop-first")) {
+			pthread_mutex_lock(&srv_lock);
+			n = ++hits_sum_drop;
+			pthread_mutex_unlock(&srv_lock);
+			if (n <= 1)
+				return false;
+		}
+		bl = snprintf(body, sizeof(body), "%zu %016llx", clen,
+			      (unsigned long long)fnv1a((unsigned char *)req + hlen, clen));
 		respond(fd, 200, NULL, body, (size_t)bl);
 	} else if (!strcmp(path, "/hold")) {
 		/* Counts concurrent requests; answers when the test releases it. */
@@ -504,6 +528,144 @@ START_TEST(test_engine_put_sends_memory_and_file_bodies)
 }
 END_TEST
 
+/* ---- file bodies (read off the engine thread, bodyread.c) ---- */
+
+enum { FILE_LEN = 900000 };
+static unsigned char file_bytes[FILE_LEN];
+
+/* A file of FILE_LEN patterned bytes, on disk (O_DIRECT needs one); *dfd: that way, or -1. */
+static int body_file(int *dfd)
+{
+	char path[] = "/var/tmp/azbfs-net-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < FILE_LEN; i++)
+		file_bytes[i] = (unsigned char)(i * 2654435761U >> 13);
+	ck_assert_int_eq(write(fd, file_bytes, FILE_LEN), FILE_LEN);
+	ck_assert_int_eq(fsync(fd), 0);
+	*dfd = open(path, O_RDONLY | O_DIRECT);
+	unlink(path);
+	return fd;
+}
+
+static void expect_sum(const struct net_req *r, uint64_t off, uint64_t len)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%llu %016llx", (unsigned long long)len,
+		 (unsigned long long)fnv1a(file_bytes + off, len));
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->resp.data, want);
+}
+
+START_TEST(test_engine_file_body_bytes_arrive_in_order)
+{
+	/* Unaligned offsets and lengths, more than one piece, both descriptors. */
+	static const uint64_t cases[][2] = {{0, 800000}, {12345, 777777}, {4096, 524288}, {899999, 1}};
+	struct net_req r;
+	struct waiter w;
+	int dfd, fd = body_file(&dfd);
+
+	for (int direct = 0; direct < 2; direct++) {
+		if (direct && dfd < 0)
+			break; /* no O_DIRECT on this file system: the ordinary half still ran */
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			waiter_init(&w);
+			req_for(&r, &w, "PUT", "/echo-sum");
+			r.body_fd = fd;
+			r.body_dfd = direct ? dfd : -1;
+			r.body_off = cases[i][0];
+			r.body_len = cases[i][1];
+			ck_assert_int_eq(net_submit(net, &r), 0);
+			wait_for(&w, 1);
+			expect_sum(&r, cases[i][0], cases[i][1]);
+			net_req_release(&r);
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_engine_file_body_resent_whole_on_retry)
+{
+	struct net_req r;
+	struct waiter w;
+	int dfd, fd = body_file(&dfd);
+
+	hits_sum_drop = 0;
+	waiter_init(&w);
+	req_for(&r, &w, "PUT", "/sum-drop-first");
+	r.body_fd = fd;
+	r.body_dfd = dfd;
+	r.body_off = 100;
+	r.body_len = 850000;
+	ck_assert_int_eq(net_submit(net, &r), 0);
+	wait_for(&w, 1);
+	ck_assert_uint_ge(r.attempts, 2);
+	expect_sum(&r, 100, 850000);
+	net_req_release(&r);
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_engine_file_body_concurrent_uploads)
+{
+	enum { N = 8 };
+	static struct net_req r[N];
+	struct waiter w;
+	int dfd, fd = body_file(&dfd);
+
+	waiter_init(&w);
+	for (int i = 0; i < N; i++) {
+		req_for(&r[i], &w, "PUT", "/echo-sum");
+		r[i].body_fd = fd;
+		r[i].body_dfd = i % 2 ? dfd : -1;
+		r[i].body_off = (uint64_t)i * 50000;
+		r[i].body_len = 500000 + (uint64_t)i * 7;
+		ck_assert_int_eq(net_submit(net, &r[i]), 0);
+	}
+	wait_for(&w, N);
+	for (int i = 0; i < N; i++) {
+		expect_sum(&r[i], (uint64_t)i * 50000, 500000 + (uint64_t)i * 7);
+		net_req_release(&r[i]);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_engine_file_body_past_eof_fails)
+{
+	struct net_req r;
+	struct waiter w;
+	int dfd, fd = body_file(&dfd);
+
+	for (int direct = 0; direct < 2; direct++) {
+		waiter_init(&w);
+		req_for(&r, &w, "PUT", "/echo-sum");
+		r.body_fd = fd;
+		r.body_dfd = direct ? dfd : -1;
+		r.body_off = FILE_LEN - 1000;
+		r.body_len = 600000; /* the file ends 1000 bytes in */
+		r.max_retries = NET_NO_RETRY;
+		ck_assert_int_eq(net_submit(net, &r), 0);
+		wait_for(&w, 1);
+		ck_assert_int_eq(r.err, -EIO);
+		net_req_release(&r);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_engine_bounds_concurrency)
 {
 	enum { N = 12 };
@@ -632,6 +794,10 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_engine_sink_receives_body_and_overflow_fails);
 	tcase_add_test(tc, test_engine_resp_cap_enforced);
 	tcase_add_test(tc, test_engine_put_sends_memory_and_file_bodies);
+	tcase_add_test(tc, test_engine_file_body_bytes_arrive_in_order);
+	tcase_add_test(tc, test_engine_file_body_resent_whole_on_retry);
+	tcase_add_test(tc, test_engine_file_body_concurrent_uploads);
+	tcase_add_test(tc, test_engine_file_body_past_eof_fails);
 	tcase_add_test(tc, test_engine_bounds_concurrency);
 	tcase_add_test(tc, test_engine_cancel_in_flight);
 	tcase_add_test(tc, test_engine_task_runs_on_engine_after_delay);
