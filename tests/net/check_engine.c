@@ -549,6 +549,28 @@ static int body_file(int *dfd)
 	return fd;
 }
 
+static void close_body_file(int fd, int dfd)
+{
+	if (dfd >= 0)
+		close(dfd);
+	close(fd);
+}
+
+/* PUT [off, off+len) of the file to @path and wait for the answer. */
+static void file_put(struct net_req *r, struct waiter *w, const char *path, int fd, int dfd,
+		     uint64_t off, uint64_t len, unsigned retries)
+{
+	waiter_init(w);
+	req_for(r, w, "PUT", path);
+	r->body_fd = fd;
+	r->body_dfd = dfd;
+	r->body_off = off;
+	r->body_len = len;
+	r->max_retries = retries;
+	ck_assert_int_eq(net_submit(net, r), 0);
+	wait_for(w, 1);
+}
+
 static void expect_sum(const struct net_req *r, uint64_t off, uint64_t len)
 {
 	char want[64];
@@ -572,21 +594,12 @@ START_TEST(test_engine_file_body_bytes_arrive_in_order)
 		if (direct && dfd < 0)
 			break; /* no O_DIRECT on this file system: the ordinary half still ran */
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			waiter_init(&w);
-			req_for(&r, &w, "PUT", "/echo-sum");
-			r.body_fd = fd;
-			r.body_dfd = direct ? dfd : -1;
-			r.body_off = cases[i][0];
-			r.body_len = cases[i][1];
-			ck_assert_int_eq(net_submit(net, &r), 0);
-			wait_for(&w, 1);
+			file_put(&r, &w, "/echo-sum", fd, direct ? dfd : -1, cases[i][0], cases[i][1], 0);
 			expect_sum(&r, cases[i][0], cases[i][1]);
 			net_req_release(&r);
 		}
 	}
-	if (dfd >= 0)
-		close(dfd);
-	close(fd);
+	close_body_file(fd, dfd);
 }
 END_TEST
 
@@ -597,20 +610,11 @@ START_TEST(test_engine_file_body_resent_whole_on_retry)
 	int dfd, fd = body_file(&dfd);
 
 	hits_sum_drop = 0;
-	waiter_init(&w);
-	req_for(&r, &w, "PUT", "/sum-drop-first");
-	r.body_fd = fd;
-	r.body_dfd = dfd;
-	r.body_off = 100;
-	r.body_len = 850000;
-	ck_assert_int_eq(net_submit(net, &r), 0);
-	wait_for(&w, 1);
+	file_put(&r, &w, "/sum-drop-first", fd, dfd, 100, 850000, 0);
 	ck_assert_uint_ge(r.attempts, 2);
 	expect_sum(&r, 100, 850000);
 	net_req_release(&r);
-	if (dfd >= 0)
-		close(dfd);
-	close(fd);
+	close_body_file(fd, dfd);
 }
 END_TEST
 
@@ -635,9 +639,7 @@ START_TEST(test_engine_file_body_concurrent_uploads)
 		expect_sum(&r[i], (uint64_t)i * 50000, 500000 + (uint64_t)i * 7);
 		net_req_release(&r[i]);
 	}
-	if (dfd >= 0)
-		close(dfd);
-	close(fd);
+	close_body_file(fd, dfd);
 }
 END_TEST
 
@@ -648,21 +650,13 @@ START_TEST(test_engine_file_body_past_eof_fails)
 	int dfd, fd = body_file(&dfd);
 
 	for (int direct = 0; direct < 2; direct++) {
-		waiter_init(&w);
-		req_for(&r, &w, "PUT", "/echo-sum");
-		r.body_fd = fd;
-		r.body_dfd = direct ? dfd : -1;
-		r.body_off = FILE_LEN - 1000;
-		r.body_len = 600000; /* the file ends 1000 bytes in */
-		r.max_retries = NET_NO_RETRY;
-		ck_assert_int_eq(net_submit(net, &r), 0);
-		wait_for(&w, 1);
+		/* The file ends 1000 bytes into the body. */
+		file_put(&r, &w, "/echo-sum", fd, direct ? dfd : -1, FILE_LEN - 1000, 600000,
+			 NET_NO_RETRY);
 		ck_assert_int_eq(r.err, -EIO);
 		net_req_release(&r);
 	}
-	if (dfd >= 0)
-		close(dfd);
-	close(fd);
+	close_body_file(fd, dfd);
 }
 END_TEST
 
