@@ -222,6 +222,12 @@ int az_result(const struct net_req *r, struct az_error *err)
 		err = &tmp;
 	az_error_clear(err);
 	err->status = r->status;
+	if (r->err == -ENOBUFS)
+		return az_error_set(err, r->err, "the reply is larger than the %zu KiB this request takes",
+				    r->resp_max / 1024);
+	if (r->err == -EOVERFLOW)
+		return az_error_set(err, r->err, "the reply is larger than the %zu bytes asked for",
+				    r->sink_cap);
 	if (r->err < 0)
 		return az_error_set(err, r->err, "transport: %s", strerror(-r->err));
 	if (r->status == 0)

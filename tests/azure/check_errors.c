@@ -99,6 +99,24 @@ START_TEST(test_errors_result_transport_error_passes_through)
 }
 END_TEST
 
+START_TEST(test_errors_result_oversized_reply_says_so)
+{
+	struct net_req r;
+	struct az_error err;
+
+	net_req_init(&r);
+	r.resp_max = 32 * MIB;
+	r.err = -ENOBUFS;
+	ck_assert_int_eq(az_result(&r, &err), -ENOBUFS);
+	ck_assert_str_eq(err.message, "the reply is larger than the 32768 KiB this request takes");
+	r.err = -EOVERFLOW;
+	r.sink_cap = 4096;
+	ck_assert_int_eq(az_result(&r, &err), -EOVERFLOW);
+	ck_assert_str_eq(err.message, "the reply is larger than the 4096 bytes asked for");
+	net_req_release(&r);
+}
+END_TEST
+
 START_TEST(test_errors_result_code_from_header)
 {
 	struct net_req r;
@@ -236,6 +254,7 @@ static Suite *errors_suite(void)
 
 	tcase_add_test(tc, test_errors_errno_table);
 	tcase_add_test(tc, test_errors_result_transport_error_passes_through);
+	tcase_add_test(tc, test_errors_result_oversized_reply_says_so);
 	tcase_add_test(tc, test_errors_result_code_from_header);
 	tcase_add_test(tc, test_errors_result_code_and_message_from_body);
 	tcase_add_test(tc, test_errors_result_messages_hold_no_secrets);
