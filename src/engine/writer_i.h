@@ -107,7 +107,7 @@ struct eng_writer {
 	uint32_t nblocks;       /* blocks sent (ids 0..nblocks-1 in file order) */
 	uint64_t sent_bytes;    /* bytes in those blocks */
 	unsigned inflight;      /* Put Blocks in flight */
-	unsigned inflight_mem;  /* ...of which send from memory (the tee had stopped) */
+	unsigned inflight_mem;  /* ...of which are sent from memory (the tee had stopped) */
 	struct wcommit *waiting_commit; /* a commit waiting for uploads to finish */
 
 	/* WM_STAGED */

@@ -55,12 +55,6 @@ static uint64_t missing(const struct eng_writer *w, uint64_t off, uint64_t end)
 	return total;
 }
 
-/*
- * The descriptor for a write of @len bytes at @off from @data: with
- * @direct and page-aligned everything, one opened with O_DIRECT (no copy
- * into the page cache: the tee of streamed blocks costs the daemon more
- * CPU than the upload otherwise), else the ordinary one.
- */
 static bool direct_aligned(uintptr_t data, uint64_t off, uint64_t len)
 {
 	return !((data | off | len) & 4095);
@@ -71,6 +65,12 @@ int staging_direct(const struct eng_writer *w, uint64_t off, uint64_t len)
 	return !w->sf.no_direct && direct_aligned(0, off, len) ? w->sf.dfd : -1;
 }
 
+/*
+ * The descriptor for a write of @len bytes at @off from @data: with
+ * @direct and page-aligned everything, one opened with O_DIRECT (no copy
+ * into the page cache: the tee of streamed blocks costs the daemon more
+ * CPU than the upload otherwise), else the ordinary one.
+ */
 static int write_fd(struct eng_writer *w, const char *data, uint64_t off, uint64_t len, bool direct)
 {
 	if (!direct || w->sf.no_direct || !direct_aligned((uintptr_t)data, off, len))
