@@ -85,7 +85,7 @@ static int write_fd(struct eng_writer *w, const char *data, uint64_t off, uint64
 	return w->sf.dfd;
 }
 
-/* Write @len bytes at @off of the staging file and note them as held. */
+/* Write @len bytes at @off of the staging file, charging the area for those it did not hold. */
 static int put_bytes(struct eng_writer *w, const char *data, uint64_t off, uint64_t len,
 		     bool direct)
 {
@@ -134,13 +134,8 @@ int staged_enter(struct eng_writer *w)
 	if (rc < 0)
 		return rc;
 	/* The tail not yet sent follows the blocks that were (whose bytes the tee kept). */
-	if (w->cur_len) {
-		rc = put_bytes(w, w->cur, w->sent_bytes, w->cur_len, false);
-		if (rc < 0)
-			return rc;
-		if (rangeset_add(&w->have, w->sent_bytes, w->sent_bytes + w->cur_len) < 0)
-			return -ENOMEM;
-	}
+	if (w->cur_len && (rc = staging_put(w, w->cur, w->sent_bytes, w->cur_len, false)) < 0)
+		return rc;
 	if (w->cur) {
 		eng_budget_release(w->e, w->cur_cap);
 		eng_buf_put(w->e, w->cur, w->cur_cap);
@@ -159,14 +154,9 @@ int staged_write(struct eng_writer *w, const char *data, uint64_t off, uint64_t 
 
 	if (!len)
 		return 0;
-	rc = staging_open(w);
+	rc = staging_put(w, data, off, len, false);
 	if (rc < 0)
 		return rc;
-	rc = put_bytes(w, data, off, len, false);
-	if (rc < 0)
-		return rc;
-	if (rangeset_add(&w->have, off, off + len) < 0)
-		return -ENOMEM;
 	w->dirty = true;
 	w->keep_logged = false;
 	w->size = MAX(w->size, off + len);
@@ -285,11 +275,8 @@ static void fill_done(struct net_req *r)
 	writer_lock(w);
 	/* Only the holes: bytes written meanwhile are newer than the base's. */
 	for (off = f->off; !rc && off < end && rangeset_first_gap(&w->have, off, end, &gs, &ge);
-	     off = ge) {
-		rc = put_bytes(w, f->buf + (gs - f->off), gs, ge - gs, false);
-		if (!rc && rangeset_add(&w->have, gs, ge) < 0)
-			rc = -ENOMEM;
-	}
+	     off = ge)
+		rc = staging_put(w, f->buf + (gs - f->off), gs, ge - gs, false);
 	f->fn(w, f->arg, rc);
 	eng_budget_release(w->e, f->len);
 	eng_buf_put(w->e, f->buf, f->len);

@@ -40,7 +40,7 @@ static struct cache_listing *merge_pending(struct fs *fs, struct fs_node *dir,
 	pthread_mutex_lock(&fs->lock);
 	for (struct list_node *ln = fs->dirty.next; ln != &fs->dirty && ok; ln = ln->next) {
 		struct fs_node *c = container_of(ln, struct fs_node, dirty);
-		if (c->parent != dir || c->unlinked || !c->named)
+		if (c->parent != dir || c->unlinked || !fs_node_named(c))
 			continue;
 		if (n == cap) {
 			size_t c2 = cap ? cap * 2 : 8;

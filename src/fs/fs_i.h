@@ -20,8 +20,7 @@
 struct fs_node {
 	struct hmap_node by_ino;  /* protected by fs->lock */
 	struct hmap_node by_name; /* protected by fs->lock; keyed by (parent, name) */
-	bool named;               /* on by_name, and on parent->children */
-	struct list_node sibling; /* protected by fs->lock: on parent->children while named */
+	struct list_node sibling; /* protected by fs->lock: on parent->children while on by_name */
 	struct list_node children; /* protected by fs->lock: the named children */
 	uint64_t ino;
 	struct fs_node *parent;   /* holds a reference; NULL for the root */
@@ -45,6 +44,12 @@ struct fs_node {
 	char *content_type;       /* the blob's, kept across rewrites; NULL = by extension */
 	char *link_target;        /* a symlink's target, once read */
 };
+
+/* On by_name (and so on parent->children): reachable by its name. fs->lock held. */
+static inline bool fs_node_named(const struct fs_node *n)
+{
+	return list_linked(&n->sibling);
+}
 
 #define FS_WALK_RING 8
 

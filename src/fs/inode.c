@@ -88,10 +88,9 @@ struct fs_node *fs_node_get(struct fs *fs, uint64_t ino)
 
 void fs_node_unname(struct fs *fs, struct fs_node *n)
 {
-	if (n->named) {
+	if (fs_node_named(n)) {
 		hmap_remove(&fs->names, &n->by_name);
 		list_del(&n->sibling);
-		n->named = false;
 	}
 }
 
@@ -186,7 +185,6 @@ struct fs_node *fs_node_child(struct fs *fs, struct fs_node *parent, const char 
 		hmap_remove(&fs->inodes, &n->by_ino);
 		goto fail;
 	}
-	n->named = true;
 	list_add_tail(&parent->children, &n->sibling);
 	n->parent = parent;
 	parent->refs++;
@@ -221,10 +219,8 @@ int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const
 		n->parent = parent;
 		fs_node_put(fs, from);
 	}
-	if (hmap_insert(&fs->names, &n->by_name, name_hash(parent->ino, name)) == 0) {
-		n->named = true;
+	if (hmap_insert(&fs->names, &n->by_name, name_hash(parent->ino, name)) == 0)
 		list_add_tail(&parent->children, &n->sibling);
-	}
 	return 0;
 }
 

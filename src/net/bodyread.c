@@ -61,21 +61,26 @@ struct body_reader {
 	bool stopping;
 };
 
-static void read_one(struct body_chunk *c)
+static ssize_t pread_intr(int fd, void *buf, size_t n, uint64_t off)
 {
-	ssize_t n;
+	ssize_t got;
 
 	do
-		n = pread(c->fd, c->buf, c->want, (off_t)c->start);
-	while (n < 0 && errno == EINTR);
+		got = pread(fd, buf, n, (off_t)off);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+static void read_one(struct body_chunk *c)
+{
+	ssize_t n = pread_intr(c->fd, c->buf, c->want, c->start);
+
 	if (n < 0 && errno == EINVAL && c->fd == c->req->body_dfd) {
 		/* The file system refused the direct read: the ordinary way. */
 		c->fd = c->req->body_fd;
 		c->start = c->pos;
 		c->want = MIN(c->want, (size_t)(c->req->body_off + c->req->body_len - c->pos));
-		do
-			n = pread(c->fd, c->buf, c->want, (off_t)c->start);
-		while (n < 0 && errno == EINTR);
+		n = pread_intr(c->fd, c->buf, c->want, c->start);
 	}
 	c->err = 0;
 	c->got = 0;
@@ -214,11 +219,8 @@ static struct body_chunk *chunk_new(struct body_reader *br, struct net_req *r)
 /* Without the reader (it could not start): read here, as before. */
 static size_t read_here(struct net_req *r, char *out, size_t n)
 {
-	ssize_t got;
+	ssize_t got = pread_intr(r->body_fd, out, n, r->body_off + r->sent);
 
-	do
-		got = pread(r->body_fd, out, n, (off_t)(r->body_off + r->sent));
-	while (got < 0 && errno == EINTR);
 	if (got <= 0) {
 		r->err = got < 0 ? -errno : -EIO;
 		return CURL_READFUNC_ABORT;
@@ -243,32 +245,28 @@ size_t body_read(struct body_reader *br, struct net_req *r, char *out, size_t n)
 		r->chunk = c;
 	}
 	pthread_mutex_lock(&br->lock);
-	if (c->state == CS_READING) {
-		c->waiting = true;
-		pthread_mutex_unlock(&br->lock);
-		return CURL_READFUNC_PAUSE;
-	}
 	if (c->state == CS_READY && c->err && c->pos == pos) {
 		r->err = c->err;
 		c->state = CS_IDLE;
 		pthread_mutex_unlock(&br->lock);
 		return CURL_READFUNC_ABORT;
 	}
-	if (c->state != CS_READY || c->err || pos < c->start || pos >= c->start + c->got) {
-		/* Nothing read yet, or not this piece (a rewind for a retry). */
-		start_read(c, pos);
-		c->waiting = true;
+	if (c->state == CS_READY && !c->err && pos >= c->start && pos < c->start + c->got) {
+		k = (size_t)MIN((uint64_t)n, c->start + c->got - pos);
+		memcpy(out, c->buf + (pos - c->start), k);
+		r->sent += k;
+		/* This piece is used up: read the next while curl sends this one. */
+		if (pos + k == c->start + c->got && pos + k < end)
+			start_read(c, pos + k);
 		pthread_mutex_unlock(&br->lock);
-		return CURL_READFUNC_PAUSE;
+		return k;
 	}
-	k = (size_t)MIN((uint64_t)n, c->start + c->got - pos);
-	memcpy(out, c->buf + (pos - c->start), k);
-	r->sent += k;
-	/* This piece is used up: read the next while curl sends this one. */
-	if (pos + k == c->start + c->got && pos + k < end)
-		start_read(c, pos + k);
+	/* Being read, nothing read yet, or not this piece (a rewind for a retry). */
+	if (c->state != CS_READING)
+		start_read(c, pos);
+	c->waiting = true;
 	pthread_mutex_unlock(&br->lock);
-	return k;
+	return CURL_READFUNC_PAUSE;
 }
 
 void body_release(struct body_reader *br, struct net_req *r)
