@@ -71,25 +71,38 @@ static ssize_t pread_intr(int fd, void *buf, size_t n, uint64_t off)
 	return got;
 }
 
-static void read_one(struct body_chunk *c)
-{
-	ssize_t n = pread_intr(c->fd, c->buf, c->want, c->start);
+/* What a read found; stored into the chunk under the lock, never outside it. */
+struct read_result {
+	int fd;
+	uint64_t start;
+	size_t want, got;
+	int err;
+};
 
-	if (n < 0 && errno == EINVAL && c->fd == c->req->body_dfd) {
+static void read_one(const struct body_chunk *c, struct read_result *res)
+{
+	const struct net_req *r = c->req;
+	ssize_t n;
+
+	res->fd = c->fd;
+	res->start = c->start;
+	res->want = c->want;
+	n = pread_intr(res->fd, c->buf, res->want, res->start);
+	if (n < 0 && errno == EINVAL && res->fd == r->body_dfd) {
 		/* The file system refused the direct read: the ordinary way. */
-		c->fd = c->req->body_fd;
-		c->start = c->pos;
-		c->want = MIN(c->want, (size_t)(c->req->body_off + c->req->body_len - c->pos));
-		n = pread_intr(c->fd, c->buf, c->want, c->start);
+		res->fd = r->body_fd;
+		res->start = c->pos;
+		res->want = MIN(res->want, (size_t)(r->body_off + r->body_len - c->pos));
+		n = pread_intr(res->fd, c->buf, res->want, res->start);
 	}
-	c->err = 0;
-	c->got = 0;
+	res->err = 0;
+	res->got = 0;
 	if (n < 0)
-		c->err = -errno;
-	else if ((uint64_t)n <= c->pos - c->start)
-		c->err = -EIO; /* the file ends before the body does */
+		res->err = -errno;
+	else if ((uint64_t)n <= c->pos - res->start)
+		res->err = -EIO; /* the file ends before the body does */
 	else
-		c->got = (size_t)n;
+		res->got = (size_t)n;
 }
 
 static void *reader_main(void *arg)
@@ -99,6 +112,7 @@ static void *reader_main(void *arg)
 	pthread_mutex_lock(&br->lock);
 	for (;;) {
 		struct list_node *ln = list_pop(&br->queue);
+		struct read_result res;
 		struct body_chunk *c;
 
 		if (!ln) {
@@ -110,8 +124,13 @@ static void *reader_main(void *arg)
 		c = container_of(ln, struct body_chunk, node);
 		/* The chunk cannot go while CS_READING (body_release waits), nor its fds. */
 		pthread_mutex_unlock(&br->lock);
-		read_one(c);
+		read_one(c, &res);
 		pthread_mutex_lock(&br->lock);
+		c->fd = res.fd;
+		c->start = res.start;
+		c->want = res.want;
+		c->got = res.got;
+		c->err = res.err;
 		c->state = CS_READY;
 		if (c->waiting) {
 			c->waiting = false;
