@@ -138,7 +138,7 @@ function num(n) {
 const records = [];
 for (const f of fs.readdirSync(path.join(work, 'records')).sort()) {
 	const r = readJson(path.join(work, 'records', f));
-	const o = { system: r.system, workload: r.workload, variant: r.variant };
+	const o = { system: r.system, workload: r.workload, variant: r.variant, round: r.round || 1 };
 	if (r.error) {
 		o.ok = false;
 		o.error = r.error;
@@ -229,7 +229,40 @@ for (const f of fs.readdirSync(path.join(work, 'records')).sort()) {
 	records.push(o);
 }
 
-const find = (sys, wl, variant) => records.find((r) => r.system === sys && r.workload === wl && (!variant || r.variant === variant));
+// With --repeat, each system ran each workload once per round. The tables
+// show the median: the record of median rate (the lower middle one for an
+// even count), the median of the per-round CPU figures, the highest peak
+// RSS, and ratios as the median of each round's own ratio (so that a round
+// in which the machine or Azurite was slow for both sides cancels out).
+const ROUNDS = env.repeat || 1;
+function median(xs) {
+	const v = xs.filter((x) => typeof x === 'number' && !Number.isNaN(x)).sort((a, b) => a - b);
+	if (!v.length) return null;
+	const m = v.length >> 1;
+	return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+const allOf = (sys, wl, variant) => records.filter((r) => r.system === sys && r.workload === wl && (!variant || r.variant === variant));
+function find(sys, wl, variant) {
+	const all = allOf(sys, wl, variant);
+	const ok = all.filter((r) => r.ok).sort((a, b) => a.rate - b.rate);
+	if (ok.length < all.length) return all.find((r) => !r.ok); // a failure shows, whatever the other rounds did
+	return ok[(ok.length - 1) >> 1];
+}
+const medianOf = (sys, wl, key, variant) => median(allOf(sys, wl, variant).filter((r) => !r.error).map((r) => r[key]));
+const maxOf = (sys, wl, key, variant) => {
+	const v = allOf(sys, wl, variant).filter((r) => !r.error && typeof r[key] === 'number').map((r) => r[key]);
+	return v.length ? Math.max(...v) : null;
+};
+function roundRatios(a, b, wl, variant) { // azblobfs / other, round by round, where both succeeded
+	const out = [];
+	for (let k = 1; k <= ROUNDS; k++) {
+		const x = allOf(a, wl, variant).find((r) => r.round === k);
+		const y = allOf(b, wl, variant).find((r) => r.round === k);
+		if (x && y && x.ok && y.ok && x.rate && y.rate) out.push(x.rate / y.rate);
+	}
+	return out;
+}
+const ratioOf = (a, b, wl, variant) => median(roundRatios(a, b, wl, variant));
 
 // ------------------------------------------------------------ formatting
 
@@ -247,9 +280,17 @@ function cell(r) {
 	if (r.check && r.check.ok === false) return `${v} ✗`;
 	return v;
 }
-function ratio(a, b) {
-	if (!a || !b || !a.ok || !b.ok || !a.rate || !b.rate) return '—';
-	return `${fmt(a.rate / b.rate, 2)}×`;
+function ratio(a, b, wl, variant) {
+	const v = ratioOf(a, b, wl, variant);
+	return v === null ? '—' : `${fmt(v, 2)}×`;
+}
+// "0.86×", or with rounds "0.86× (median of 5 rounds, 0.69–1.06)".
+function ratioText(a, b, wl, variant) {
+	const rs = roundRatios(a, b, wl, variant);
+	const v = median(rs);
+	if (v === null) return '—';
+	if (ROUNDS < 2) return `${fmt(v, 2)}×`;
+	return `${fmt(v, 2)}× (median of ${rs.length} rounds, ${fmt(Math.min(...rs), 2)}–${fmt(Math.max(...rs), 2)})`;
 }
 function ops(c) {
 	if (!c) return '—';
@@ -273,7 +314,7 @@ function checkCell(r) {
 
 const L = [];
 const date = env.date.slice(0, 10);
-L.push(`# azblobfs benchmark — ${date}, ${env.host}${env.quick ? ' (--quick)' : ''}`);
+L.push(`# azblobfs benchmark — ${date}, ${env.host}${env.quick ? ' (--quick)' : ''}${ROUNDS > 1 ? `, ${ROUNDS} rounds` : ''}`);
 L.push('');
 L.push(
 	`azblobfs ${env.azblobfs_rev}${env.azblobfs_src_dirty_files ? ` (+${env.azblobfs_src_dirty_files} uncommitted files under src/, include/)` : ''} · ` +
@@ -286,7 +327,8 @@ L.push('Every workload runs cold: a fresh mount and `sync; echo 3 > /proc/sys/vm
 	'Rates count until the data is on the service (for writes: until the REST API shows it; rclone `writes` uploads after close). ' +
 	'"raw" is the same transfer with no file system: W1/W2 with curl (8 MiB Put Blocks or ranges, 16 in flight), W3–W8 with a lean Node REST client ' +
 	'(32 requests in flight for small files; "raw, 1 in flight" is the serial version); "raw (SDK)" does W1/W2 through the official SDK (`@azure/storage-blob`). ' +
-	'✗ marks a failed correctness check. See bench/README.md for the columns.');
+	'✗ marks a failed correctness check. See bench/README.md for the columns.' +
+	(ROUNDS > 1 ? ` Every workload ran ${ROUNDS} times (rounds; even rounds in reverse system order): rates are medians, ratios the median of the rounds' own ratios, peak RSS the highest; "Rounds" lists them all.` : ''));
 L.push('');
 L.push('## Throughput');
 L.push('');
@@ -305,14 +347,14 @@ for (const wl of Object.keys(WL)) {
 			variant: v,
 			unit: WL[wl].unit,
 			values: Object.fromEntries(cols.map((s) => [s, find(s, wl, v) ? find(s, wl, v).rate : null])),
-			ratio_raw: az && find('raw', wl, v) && az.ok && find('raw', wl, v).ok ? az.rate / find('raw', wl, v).rate : null,
-			ratio_rclone_off: az && find('rclone-off', wl, v) && az.ok && find('rclone-off', wl, v).ok ? az.rate / find('rclone-off', wl, v).rate : null,
-			ratio_rclone_writes: az && find('rclone-writes', wl, v) && az.ok && find('rclone-writes', wl, v).ok ? az.rate / find('rclone-writes', wl, v).rate : null,
+			ratio_raw: ratioOf('azblobfs', 'raw', wl, v),
+			ratio_rclone_off: ratioOf('azblobfs', 'rclone-off', wl, v),
+			ratio_rclone_writes: ratioOf('azblobfs', 'rclone-writes', wl, v),
 		};
 		rows.push(row);
 		L.push(
 			`| ${title} | ${WL[wl].unit} | ${cols.map((s) => cell(find(s, wl, v))).join(' | ')} | ` +
-				`${ratio(az, find('raw', wl, v))} | ${ratio(az, find('rclone-off', wl, v))} | ${ratio(az, find('rclone-writes', wl, v))} |`,
+				`${ratio('azblobfs', 'raw', wl, v)} | ${ratio('azblobfs', 'rclone-off', wl, v)} | ${ratio('azblobfs', 'rclone-writes', wl, v)} |`,
 		);
 	}
 }
@@ -327,13 +369,15 @@ const cpuRows = [];
 for (const wl of ['W1', 'W2']) {
 	const g = (s) => find(s, wl);
 	if (!g('azblobfs') && !g('null')) continue;
-	const c = (s) => (g(s) && !g(s).error ? g(s).cpu_per_gib : null);
+	const c = (s) => medianOf(s, wl, 'cpu_per_gib');
 	const d = c('azblobfs') !== null && c('null') !== null ? c('azblobfs') - c('null') : null;
 	const az = g('azblobfs');
+	const azCpu = medianOf('azblobfs', wl, 'azurite_cpu_s');
+	const hwm = maxOf('azblobfs', wl, 'daemon_hwm_mib');
 	cpuRows.push({ workload: wl, azblobfs: c('azblobfs'), null: c('null'), delta: d, rclone_off: c('rclone-off'), rclone_writes: c('rclone-writes'), raw: c('raw'), raw_sdk: c('raw-sdk') });
 	L.push(
 		`| ${wl} | ${fmt(c('azblobfs'), 2)} | ${fmt(c('null'), 2)} | ${d === null ? '—' : (d >= 0 ? '+' : '') + fmt(d, 2)} | ${fmt(c('rclone-off'), 2)} | ${fmt(c('rclone-writes'), 2)} | ${fmt(c('raw'), 2)} | ${fmt(c('raw-sdk'), 2)} | ` +
-			`${az && !az.error ? fmt(az.azurite_cpu_s / bigGiB, 2) : '—'} | ${az && !az.error ? fmt(az.daemon_hwm_mib, 1) : '—'} |`,
+			`${azCpu !== null ? fmt(azCpu / bigGiB, 2) : '—'} | ${hwm !== null ? fmt(hwm, 1) : '—'} |`,
 	);
 }
 L.push('');
@@ -347,18 +391,19 @@ const T = (name, measured, met) => tg.push({ target: name, measured, met });
 	const rw1 = find('raw', 'W1');
 	const rw2 = find('raw', 'W2');
 	const okr = (a, b) => a && b && a.ok && b.ok;
-	if (okr(az1, rw1)) T('W1 sequential write ≥ 0.95× raw', `${fmt(az1.rate / rw1.rate, 2)}× (${fmt(az1.rate)} vs ${fmt(rw1.rate)} MB/s)`, az1.rate / rw1.rate >= 0.95);
-	if (okr(az2, rw2)) T('W2 sequential read ≥ 0.95× raw', `${fmt(az2.rate / rw2.rate, 2)}× (${fmt(az2.rate)} vs ${fmt(rw2.rate)} MB/s)`, az2.rate / rw2.rate >= 0.95);
+	if (okr(az1, rw1)) T('W1 sequential write ≥ 0.95× raw', `${ratioText('azblobfs', 'raw', 'W1')} (${fmt(az1.rate)} vs ${fmt(rw1.rate)} MB/s)`, ratioOf('azblobfs', 'raw', 'W1') >= 0.95);
+	if (okr(az2, rw2)) T('W2 sequential read ≥ 0.95× raw', `${ratioText('azblobfs', 'raw', 'W2')} (${fmt(az2.rate)} vs ${fmt(rw2.rate)} MB/s)`, ratioOf('azblobfs', 'raw', 'W2') >= 0.95);
 	for (const row of cpuRows) {
 		if (row.delta !== null) T(`${row.workload} daemon CPU ≤ null fs + 0.5 s per GiB`, `${fmt(row.azblobfs, 2)} vs ${fmt(row.null, 2)} s/GiB`, row.delta <= 0.5);
 	}
-	for (const [wl, r] of [['W1', az1], ['W2', az2]]) {
-		if (r && !r.error) T(`${wl} daemon peak RSS ≤ 64 MiB`, `${fmt(r.daemon_hwm_mib, 1)} MiB`, r.daemon_hwm_mib <= 64);
+	for (const wl of ['W1', 'W2']) {
+		const h = maxOf('azblobfs', wl, 'daemon_hwm_mib');
+		if (h !== null) T(`${wl} daemon peak RSS ≤ 64 MiB`, `${fmt(h, 1)} MiB${ROUNDS > 1 ? ' (highest round)' : ''}`, h <= 64);
 	}
 	const az7 = find('azblobfs', 'W7');
 	const bestRclone = (wl) => ['rclone-off', 'rclone-writes'].map((s) => find(s, wl)).filter((r) => r && r.ok).sort((x, y) => y.rate - x.rate)[0];
 	const rc7 = bestRclone('W7');
-	if (az7 && az7.ok && rc7) T('W7 random 4 KiB IOPS ≥ 4× rclone', `${fmt(az7.rate / rc7.rate, 2)}× (${fmt(az7.rate)} vs ${fmt(rc7.rate)} IOPS, ${SYS_LABEL[rc7.system]})`, az7.rate / rc7.rate >= 4);
+	if (az7 && az7.ok && rc7) T('W7 random 4 KiB IOPS ≥ 4× rclone', `${ratioText('azblobfs', rc7.system, 'W7')} (${fmt(az7.rate)} vs ${fmt(rc7.rate)} IOPS, ${SYS_LABEL[rc7.system]})`, ratioOf('azblobfs', rc7.system, 'W7') >= 4);
 	if (az7 && !az7.error && az7.requests_log) {
 		const g = az7.requests_log.get_range;
 		const gets = az7.requests_log.ops.GetBlob || 0;
@@ -371,14 +416,14 @@ const T = (name, measured, met) => tg.push({ target: name, measured, met });
 	if (az5 && !az5.error) {
 		const n = az5.requests_log.total;
 		T('W5 one request per file', `${fmt(n / env.small_n, 2)} requests per file (${ops(az5.requests_log)})`, n <= env.small_n * 1.05 + 5);
-		if (az5.ok && rc5) T('W5 ≥ 2× rclone files/s', `${fmt(az5.rate / rc5.rate, 2)}× (${SYS_LABEL[rc5.system]})`, az5.rate / rc5.rate >= 2);
+		if (az5.ok && rc5) T('W5 ≥ 2× rclone files/s', `${ratioText('azblobfs', rc5.system, 'W5')} (${SYS_LABEL[rc5.system]})`, ratioOf('azblobfs', rc5.system, 'W5') >= 2);
 	}
 	const az8 = find('azblobfs', 'W8');
 	const rc8 = bestRclone('W8');
 	if (az8 && !az8.error) {
 		const n = az8.requests_log.total;
 		T('W8 two requests per blob (copy, delete)', `${fmt(n / env.mv_n, 2)} requests per blob (${ops(az8.requests_log)})`, n <= env.mv_n * 2.1 + 10);
-		if (az8.ok && rc8) T('W8 ≥ 3× faster than rclone', `${fmt(az8.rate / rc8.rate, 2)}× (${SYS_LABEL[rc8.system]})`, az8.rate / rc8.rate >= 3);
+		if (az8.ok && rc8) T('W8 ≥ 3× faster than rclone', `${ratioText('azblobfs', rc8.system, 'W8')} (${SYS_LABEL[rc8.system]})`, ratioOf('azblobfs', rc8.system, 'W8') >= 3);
 	}
 }
 function fmtSize(b) {
@@ -396,7 +441,7 @@ L.push('');
 // Observations: things that look wrong.
 const notes = [];
 for (const r of records) {
-	const who = `${r.workload}${r.variant !== 'main' ? ' ' + r.variant : ''} ${SYS_LABEL[r.system]}`;
+	const who = `${r.workload}${r.variant !== 'main' ? ' ' + r.variant : ''} ${SYS_LABEL[r.system]}${ROUNDS > 1 ? ` (round ${r.round})` : ''}`;
 	if (r.error) {
 		notes.push(`${who}: did not run: ${r.error}`);
 		continue;
@@ -419,6 +464,33 @@ for (const r of records) {
 	if (r.requests_log && Object.keys(r.requests_log.errors).length && !r.system.startsWith('raw'))
 		notes.push(`${who}: HTTP errors in Azurite's log: ${Object.entries(r.requests_log.errors).map(([k, v]) => `${k} ×${v}`).join(', ')}.`);
 }
+// Every round's rate, and azblobfs / raw round by round.
+if (ROUNDS > 1) {
+	L.push('## Rounds');
+	L.push('');
+	L.push(`| workload | system | ${Array.from({ length: ROUNDS }, (_, k) => `round ${k + 1}`).join(' | ')} | median |`);
+	L.push(`|---|---|${Array.from({ length: ROUNDS }, () => '---:').join('|')}|---:|`);
+	for (const row of rows) {
+		const v = row.variant;
+		const title = `${row.workload}${v !== 'main' ? ' ' + v : ''}`;
+		for (const sys of cols) {
+			const all = allOf(sys, row.workload, v);
+			if (!all.length) continue;
+			const per = Array.from({ length: ROUNDS }, (_, k) => cell(all.find((r) => r.round === k + 1)));
+			L.push(`| ${title} | ${SYS_LABEL[sys]} | ${per.join(' | ')} | ${fmt(median(all.filter((r) => r.ok).map((r) => r.rate)))} ${row.unit} |`);
+		}
+		if (allOf('raw', row.workload, v).length && allOf('azblobfs', row.workload, v).length) {
+			const per = Array.from({ length: ROUNDS }, (_, k) => {
+				const x = allOf('azblobfs', row.workload, v).find((r) => r.round === k + 1);
+				const y = allOf('raw', row.workload, v).find((r) => r.round === k + 1);
+				return x && y && x.ok && y.ok ? `${fmt(x.rate / y.rate, 2)}×` : '—';
+			});
+			L.push(`| ${title} | azblobfs / raw | ${per.join(' | ')} | ${ratio('azblobfs', 'raw', row.workload, v)} |`);
+		}
+	}
+	L.push('');
+}
+
 L.push('## Observations (generated: failures, mismatches, request counts that differ)');
 L.push('');
 if (!notes.length) L.push('None.');
@@ -432,7 +504,7 @@ L.push("| workload | system | wall s | until on service s | rate | daemon CPU s 
 L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
 for (const wl of Object.keys(WL)) {
 	for (const r of records.filter((x) => x.workload === wl)) {
-		const name = `${wl}${r.variant !== 'main' ? ' ' + r.variant : ''}`;
+		const name = `${wl}${r.variant !== 'main' ? ' ' + r.variant : ''}${ROUNDS > 1 ? ` r${r.round}` : ''}`;
 		if (r.error) {
 			L.push(`| ${name} | ${SYS_LABEL[r.system]} | — | — | — | — | — | — | — | — | — | ✗ ${r.error} |`);
 			continue;

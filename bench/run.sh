@@ -4,7 +4,7 @@
 # run, on a private Azurite (in memory, loopback). See bench/README.md.
 #
 #   bench/run.sh [--quick] [--only W1,W2,...] [--systems S1,S2,...]
-#                [--no-build] [--keep] [--quiet-wait S]
+#                [--repeat N] [--no-build] [--keep] [--quiet-wait S]
 #
 #   --quick      smaller fixtures (256 MiB blob, 2,000-name directory,
 #                500-blob tree, 200 small files) and a 5 s W7: about 3 min
@@ -12,6 +12,10 @@
 #   --systems    among null,raw,raw-sdk,raw-1,azblobfs,rclone-off,rclone-writes
 #                (default all; the rclone ones are skipped when rclone is
 #                not installed)
+#   --repeat N   run every workload N times (rounds; even rounds take the
+#                systems in reverse order) and report medians: the median
+#                rate, and azblobfs / raw as the median of each round's
+#                ratio (default 1)
 #   --no-build   use build/azblobfs (or $AZBLOBFS) as it is, no ninja
 #   --keep       keep the scratch files in /dev/shm
 #   --quiet-wait S   before each workload, wait up to S seconds (default 20;
@@ -46,6 +50,8 @@ BUILD=1
 KEEP=0
 QUIET_WAIT=20
 QUIET_BUDGET=300
+REPEAT=1
+ROUND=1
 
 usage() {
 	sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -59,6 +65,8 @@ while (($#)); do
 	--only=*) ONLY=${1#--only=} ;;
 	--systems) SYSTEMS=${2:?--systems needs a list}; shift ;;
 	--systems=*) SYSTEMS=${1#--systems=} ;;
+	--repeat) REPEAT=${2:?--repeat needs a count}; shift ;;
+	--repeat=*) REPEAT=${1#--repeat=} ;;
 	--no-build) BUILD=0 ;;
 	--keep) KEEP=1 ;;
 	--quiet-wait) QUIET_WAIT=${2:?--quiet-wait needs seconds}; shift ;;
@@ -75,6 +83,7 @@ else
 	BIG=$((1024 * 1024 * 1024)) LS_N=10000 TREE=10,10,20 SMALL_N=1000 MV_N=1000 W7_SECS=20
 fi
 SMALL_SIZE=4096
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive count" >&2; exit 2; }
 
 say() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -374,7 +383,7 @@ record() {
 	local sys=$1 wl=$2 variant=$3 dir=$4 tag=$5
 	shift 5
 	N_REC=$((N_REC + 1))
-	tool json system="$sys" workload="$wl" variant="$variant" clk_tck="$CLK_TCK" \
+	tool json system="$sys" workload="$wl" variant="$variant" round:="$ROUND" clk_tck="$CLK_TCK" \
 		run@="$dir/run-$tag.json" before@="$dir/snap-$tag-0.json" after@="$dir/snap-$tag-1.json" \
 		check@="$dir/check-$tag.json" wait@="$dir/wait-$tag.json" fio@="$dir/fio.json" \
 		raw@="$dir/$tag.out" "$@" >"$WORK/records/$(printf '%03d' "$N_REC")-$wl-$sys-$variant.json"
@@ -382,7 +391,7 @@ record() {
 
 fail_record() { # fail_record SYS WL REASON
 	N_REC=$((N_REC + 1))
-	tool json system="$1" workload="$2" variant=main error="$3" >"$WORK/records/$(printf '%03d' "$N_REC")-$2-$1-fail.json"
+	tool json system="$1" workload="$2" variant=main round:="$ROUND" error="$3" >"$WORK/records/$(printf '%03d' "$N_REC")-$2-$1-fail.json"
 	say "  $2 $1: FAILED: $3"
 }
 
@@ -400,6 +409,8 @@ console.log(`wall ${wall.toFixed(2)} s, rc ${run.rc}, check ${c.ok === true ? "o
 
 # ------------------------------------------------------------ workloads
 
+round_suffix() { ((REPEAT > 1)) && echo "-r$ROUND"; }
+
 tmo_for() { case $1 in W1 | W2) echo 900 ;; W7) echo $((W7_SECS + 180)) ;; *) echo 600 ;; esac; }
 
 # applies SYS WL: which workloads each system runs.
@@ -413,7 +424,7 @@ applies() {
 }
 
 run_fs() { # run_fs SYS WL: one workload on a fresh mount
-	local sys=$1 wl=$2 mnt=$WORK/mnt-$1 dir=$WORK/rec/$2-$1 tmo
+	local sys=$1 wl=$2 mnt=$WORK/mnt-$1 dir=$WORK/rec/$2-$1$(round_suffix) tmo
 	local log=$dir/daemon.log
 	tmo=$(tmo_for "$wl")
 	mkdir -p "$dir"
@@ -517,7 +528,7 @@ run_fs() { # run_fs SYS WL: one workload on a fresh mount
 }
 
 run_raw() { # run_raw SYS WL: the same transfer through the SDK, no file system
-	local sys=$1 wl=$2 dir=$WORK/rec/$2-$1 tmo inflight=32 tag=main
+	local sys=$1 wl=$2 dir=$WORK/rec/$2-$1$(round_suffix) tmo inflight=32 tag=main
 	[[ $sys == raw-1 ]] && inflight=1
 	tmo=$(tmo_for "$wl")
 	mkdir -p "$dir"
@@ -599,7 +610,7 @@ tool json date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname -s)" kernel="$(
 	azurite_version="$(node -p "require('$NODE_MODULES/azurite/package.json').version")" \
 	sdk_version="$(node -p "require('$NODE_MODULES/@azure/storage-blob/package.json').version")" \
 	quick:=$QUICK big="$BIG" ls_n="$LS_N" tree="$TREE" small_n="$SMALL_N" small_size="$SMALL_SIZE" \
-	mv_n="$MV_N" w7_secs="$W7_SECS" az_port="$AZ_PORT" workloads="$ONLY" systems="$SYSTEMS" \
+	mv_n="$MV_N" w7_secs="$W7_SECS" repeat:="$REPEAT" az_port="$AZ_PORT" workloads="$ONLY" systems="$SYSTEMS" \
 	>"$WORK/env.json"
 
 # ------------------------------------------------------------ the run
@@ -607,15 +618,19 @@ tool json date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname -s)" kernel="$(
 T_START=$SECONDS
 for wl in W1 W2 W3 W4 W5 W6 W7 W8; do
 	in_list "$wl" "$ONLY" || continue
-	for sys in null raw raw-sdk raw-1 azblobfs rclone-off rclone-writes; do
-		in_list "$sys" "$SYSTEMS" || continue
-		applies "$sys" "$wl" || continue
-		((QUIET_WAIT > 0)) && wait_quiet
-		say "$wl $sys"
-		case $sys in
-		raw*) run_raw "$sys" "$wl" ;;
-		*) run_fs "$sys" "$wl" ;;
-		esac
+	for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
+		order=(null raw raw-sdk raw-1 azblobfs rclone-off rclone-writes)
+		((ROUND % 2 == 0)) && order=(rclone-writes rclone-off azblobfs raw-1 raw-sdk raw null)
+		for sys in "${order[@]}"; do
+			in_list "$sys" "$SYSTEMS" || continue
+			applies "$sys" "$wl" || continue
+			((QUIET_WAIT > 0)) && wait_quiet
+			say "$wl $sys$( ((REPEAT > 1)) && echo ", round $ROUND of $REPEAT")"
+			case $sys in
+			raw*) run_raw "$sys" "$wl" ;;
+			*) run_fs "$sys" "$wl" ;;
+			esac
+		done
 	done
 done
 say "workloads done in $((SECONDS - T_START)) s"
