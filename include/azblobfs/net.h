@@ -7,7 +7,7 @@
  * Threads:
  *  - net_submit(), net_cancel(), net_task_schedule() and net_stats_get()
  *    may be called from any thread. They only queue work and wake the
- *    engine (an eventfd); they never block on the network.
+ *    engine (curl_multi_wakeup); they never block on the network.
  *  - Everything else about a request happens on the engine thread: the
  *    prepare hook before each attempt, retries, and the done callback.
  *  - A done callback or a task must not block. It may submit new requests

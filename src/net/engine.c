@@ -17,14 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define POOL_MAX 256
 #define POLL_MAX_MS 1000
-#define EVENTS_MAX 64
-#define NEVER UINT64_MAX
 
 enum req_state {
 	RS_IDLE = 0,
@@ -33,22 +29,10 @@ enum req_state {
 	RS_BACKOFF, /* on the retry list */
 };
 
-/*
- * The loop drives curl with curl_multi_socket_action() on its own epoll
- * set: curl says which sockets to watch and when its next timer is due,
- * and each readiness event runs only the transfers of that socket. The
- * curl_multi_perform()/curl_multi_poll() pair it replaced polled every
- * transfer's socket again, with a zero timeout, on each pass: 30,000-43,000
- * poll() calls per GiB uploaded, a tenth of the daemon's CPU.
- */
 struct net {
 	struct net_config cfg;
 	CURLM *multi;
 	pthread_t thread;
-	int epfd;                   /* curl's sockets and wakefd */
-	int wakefd;                 /* eventfd: other threads wake the loop */
-	bool wake_pending;          /* atomic: wakefd written, not yet drained */
-	uint64_t curl_due_ms;       /* engine thread: curl's timer (NEVER when none) */
 
 	pthread_mutex_t lock;
 	struct list_node incoming;  /* protected by lock */
@@ -98,56 +82,7 @@ bool net_on_engine(const struct net *n)
 
 static void wake(struct net *n)
 {
-	uint64_t one = 1;
-
-	/* One write until the loop drains it: a burst of submits wakes it once. */
-	if (__atomic_exchange_n(&n->wake_pending, true, __ATOMIC_ACQ_REL))
-		return;
-	while (write(n->wakefd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
-}
-
-static void drain_wake(struct net *n)
-{
-	uint64_t v;
-
-	__atomic_store_n(&n->wake_pending, false, __ATOMIC_RELEASE);
-	while (read(n->wakefd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
-}
-
-/* curl's CURLMOPT_SOCKETFUNCTION: watch @s for what curl wants, or stop. */
-static int on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
-{
-	struct net *n = arg;
-	struct epoll_event ev = {.data.fd = s};
-
-	(void)e;
-	(void)sockp;
-	if (what == CURL_POLL_REMOVE) {
-		(void)epoll_ctl(n->epfd, EPOLL_CTL_DEL, s, NULL);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev.events |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev.events |= EPOLLOUT;
-	if (epoll_ctl(n->epfd, EPOLL_CTL_MOD, s, &ev) < 0 &&
-	    (errno != ENOENT || epoll_ctl(n->epfd, EPOLL_CTL_ADD, s, &ev) < 0)) {
-		log_warn("cannot watch a connection's socket: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* curl's CURLMOPT_TIMERFUNCTION: when to call it with CURL_SOCKET_TIMEOUT. */
-static int on_timer(CURLM *m, long timeout_ms, void *arg)
-{
-	struct net *n = arg;
-
-	(void)m;
-	n->curl_due_ms = timeout_ms < 0 ? NEVER : util_now_ms() + (uint64_t)timeout_ms;
-	return 0;
+	curl_multi_wakeup(n->multi);
 }
 
 /* ---------------------------------------------------------------- */
@@ -587,47 +522,6 @@ static uint64_t next_due(struct net *n, uint64_t now)
 	return due;
 }
 
-static void collect_done(struct net *n)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(n->multi, &left))) {
-		struct net_req *r = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		attempt_done(n, r, msg->data.result);
-	}
-}
-
-/* Sleep until a socket is ready, a wake, a task or retry is due, or curl's timer. */
-static void wait_events(struct net *n)
-{
-	struct epoll_event evs[EVENTS_MAX];
-	uint64_t now = util_now_ms();
-	uint64_t due = MIN(next_due(n, now), n->curl_due_ms);
-	int k, running;
-
-	k = epoll_wait(n->epfd, evs, EVENTS_MAX, due > now ? (int)(due - now) : 0);
-	for (int i = 0; i < k; i++) {
-		int mask = 0;
-
-		if (evs[i].data.fd == n->wakefd) {
-			drain_wake(n);
-			continue;
-		}
-		if (evs[i].events & EPOLLIN)
-			mask |= CURL_CSELECT_IN;
-		if (evs[i].events & EPOLLOUT)
-			mask |= CURL_CSELECT_OUT;
-		if (evs[i].events & (EPOLLERR | EPOLLHUP))
-			mask |= CURL_CSELECT_ERR;
-		curl_multi_socket_action(n->multi, evs[i].data.fd, mask, &running);
-	}
-	collect_done(n);
-}
-
 static void *engine_main(void *arg)
 {
 	struct net *n = arg;
@@ -637,9 +531,11 @@ static void *engine_main(void *arg)
 	list_init(&got);
 	while (!stopping) {
 		struct list_node *ln;
+		CURLMsg *msg;
 		uint64_t now;
 		bool cancels;
-		int running;
+		long ctimeout = -1;
+		int running, left;
 
 		pthread_mutex_lock(&n->lock);
 		while ((ln = list_pop(&n->incoming)))
@@ -673,16 +569,27 @@ static void *engine_main(void *arg)
 		}
 		start_waiting(n);
 
-		if (n->curl_due_ms <= util_now_ms()) {
-			n->curl_due_ms = NEVER;
-			curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		curl_multi_perform(n->multi, &running);
+		while ((msg = curl_multi_info_read(n->multi, &left))) {
+			struct net_req *r = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+			attempt_done(n, r, msg->data.result);
 		}
-		collect_done(n);
 		/* Completions may have freed slots or queued work: start it before sleeping. */
 		start_waiting(n);
-		if (n->curl_due_ms <= util_now_ms())
-			continue; /* adding a transfer asks for an immediate timeout */
-		wait_events(n);
+
+		now = util_now_ms();
+		curl_multi_timeout(n->multi, &ctimeout);
+		{
+			uint64_t due = next_due(n, now);
+			long wait = due > now ? (long)(due - now) : 0;
+			if (ctimeout >= 0 && ctimeout < wait)
+				wait = ctimeout;
+			if (wait > 0)
+				curl_multi_poll(n->multi, NULL, 0, (int)wait, NULL);
+		}
 	}
 
 	/* Shutting down: everything still owned by the engine completes cancelled. */
@@ -705,14 +612,6 @@ static void global_init(void)
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void close_fds(struct net *n)
-{
-	if (n->epfd >= 0)
-		close(n->epfd);
-	if (n->wakefd >= 0)
-		close(n->wakefd);
-}
-
 int net_new(const struct net_config *cfg, struct net **out)
 {
 	struct net *n;
@@ -724,7 +623,6 @@ int net_new(const struct net_config *cfg, struct net **out)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->epfd = n->wakefd = -1;
 	n->cfg = *cfg;
 	if (!n->cfg.max_connections)
 		n->cfg.max_connections = 16;
@@ -738,29 +636,11 @@ int net_new(const struct net_config *cfg, struct net **out)
 	list_init(&n->wait[1]);
 	list_init(&n->retry);
 	list_init(&n->active);
-	n->curl_due_ms = NEVER;
-	n->epfd = epoll_create1(EPOLL_CLOEXEC);
-	n->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (n->epfd < 0 || n->wakefd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	{
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = n->wakefd};
-		if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->wakefd, &ev) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-	}
 	n->multi = curl_multi_init();
 	if (!n->multi) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
 	curl_multi_setopt(n->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n->cfg.max_connections);
 	curl_multi_setopt(n->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n->cfg.max_connections);
 	curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS, (long)n->cfg.max_connections);
@@ -772,7 +652,6 @@ int net_new(const struct net_config *cfg, struct net **out)
 fail:
 	if (n->multi)
 		curl_multi_cleanup(n->multi);
-	close_fds(n);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 	return rc;
@@ -799,7 +678,6 @@ void net_free(struct net *n)
 	for (unsigned i = 0; i < n->npool; i++)
 		curl_easy_cleanup(n->pool[i]);
 	curl_multi_cleanup(n->multi);
-	close_fds(n);
 	body_reader_free(n->reader);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
