@@ -617,8 +617,8 @@ tool json date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" host="$(hostname -s)" kernel="$(
 
 T_START=$SECONDS
 # W2 before W1: every W1 run leaves its 1 GiB in Azurite's memory as unreferenced
-# blocks until the extent GC, which azurite-launch.js defers; reads measured
-# after a few W1 rounds came out up to 2x slower (Azurite's CPU per GiB doubled).
+# blocks until the extent GC, which azurite-launch.js defers; after five W1
+# rounds even the raw client read slower (W2 median 501 against 632-816 MB/s).
 for wl in W2 W1 W3 W4 W5 W6 W7 W8; do
 	in_list "$wl" "$ONLY" || continue
 	for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
