@@ -5,8 +5,9 @@
  * thread; on a disk each 512 KiB read took about a millisecond, and the
  * engine thread, which drives every transfer, stood still for it (about
  * 2 s per GiB, a third of a 1 GiB upload). Here reader threads do the
- * reads (two, so that one slow read does not hold up every upload). Each request with a file body owns one chunk buffer: while
- * curl sends the piece it has, the next one is read. A read callback
+ * reads (two, so that one slow read does not hold up every upload). Each
+ * request with a file body owns one chunk buffer: while curl sends the
+ * piece it has, the next one is read. A read callback
  * that finds its piece not yet read pauses the transfer; the reader,
  * when done, schedules a task on the engine thread that resumes it.
  *

@@ -557,15 +557,22 @@ static void close_body_file(int fd, int dfd)
 }
 
 /* PUT [off, off+len) of the file to @path and wait for the answer. */
-static void file_put(struct net_req *r, struct waiter *w, const char *path, int fd, int dfd,
-		     uint64_t off, uint64_t len, unsigned retries)
+/* A PUT of [off, off+len) of the file, through @dfd (O_DIRECT) when >= 0. */
+static void file_req(struct net_req *r, struct waiter *w, const char *path, int fd, int dfd,
+		     uint64_t off, uint64_t len)
 {
-	waiter_init(w);
 	req_for(r, w, "PUT", path);
 	r->body_fd = fd;
 	r->body_dfd = dfd;
 	r->body_off = off;
 	r->body_len = len;
+}
+
+static void file_put(struct net_req *r, struct waiter *w, const char *path, int fd, int dfd,
+		     uint64_t off, uint64_t len, unsigned retries)
+{
+	waiter_init(w);
+	file_req(r, w, path, fd, dfd, off, len);
 	r->max_retries = retries;
 	ck_assert_int_eq(net_submit(net, r), 0);
 	wait_for(w, 1);
@@ -627,11 +634,8 @@ START_TEST(test_engine_file_body_concurrent_uploads)
 
 	waiter_init(&w);
 	for (int i = 0; i < N; i++) {
-		req_for(&r[i], &w, "PUT", "/echo-sum");
-		r[i].body_fd = fd;
-		r[i].body_dfd = i % 2 ? dfd : -1;
-		r[i].body_off = (uint64_t)i * 50000;
-		r[i].body_len = 500000 + (uint64_t)i * 7;
+		file_req(&r[i], &w, "/echo-sum", fd, i % 2 ? dfd : -1, (uint64_t)i * 50000,
+			 500000 + (uint64_t)i * 7);
 		ck_assert_int_eq(net_submit(net, &r[i]), 0);
 	}
 	wait_for(&w, N);
