@@ -7,6 +7,9 @@
 #                   LeakSanitizer on (when it works here), UBSan halting
 #   4. the integration harness self-test, then the integration tests
 #      (tests/integration/run.sh) against build/azblobfs on Azurite
+#      (t_torture runs build-asan/azblobfs itself)
+#   5. the write and namespace integration tests again, against
+#      build-asan/azblobfs (any sanitizer report in a daemon log fails)
 #
 # Unit test binaries end with "checks: run=N passed=P failed=F"
 # (tests/check_main.h); those are summed from meson's test logs, and a
@@ -133,6 +136,23 @@ for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
 	return 0
 }
 
+# integration LABEL [TEST...]: tests/integration/run.sh, its summary added up.
+integration() {
+	local label=$1 out line
+	shift
+	out=$(mktemp)
+	tests/integration/run.sh "$@" | tee "$out"
+	line=$(tail -n 1 "$out")
+	if [[ $line =~ ^integration:\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)$ ]]; then
+		PASS=$((PASS + BASH_REMATCH[1]))
+		FAIL=$((FAIL + BASH_REMATCH[2]))
+		SKIP=$((SKIP + BASH_REMATCH[3]))
+	else
+		failure "tests/integration/run.sh$label ended without its summary"
+	fi
+	rm -f "$out"
+}
+
 # LeakSanitizer needs ptrace-free execution; probe it once.
 lsan_works() {
 	local d rc
@@ -167,13 +187,17 @@ else
 fi
 
 # ---------------------------------------------------------------- 3. sanitizers
+# The integration tests whose daemons step 5 runs from build-asan/.
+SAN_TESTS=(t_write_basic t_write_namespace t_write_tools t_write_fail t_ops t_folders)
+asan_ok=0
+leaks=0
 if [[ ${SKIP_ASAN:-0} != 1 ]]; then
 	say "build-asan/: -Db_sanitize=address,undefined"
 	# -Werror stays with build/: sanitizer instrumentation makes gcc emit
 	# false maybe-uninitialized warnings.
 	if setup_tree build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Dwerror=false &&
 		build_tree build-asan; then
-		leaks=0
+		asan_ok=1
 		if lsan_works; then leaks=1; else say "LeakSanitizer does not work here; leak checks off"; fi
 		CK_FORK=no \
 			ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
@@ -203,19 +227,19 @@ if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
 
 	if ((build_ok)); then
 		say "integration tests against build/azblobfs"
-		out=$(mktemp)
-		AZBLOBFS=$REPO_ROOT/build/azblobfs tests/integration/run.sh "$@" | tee "$out"
-		line=$(tail -n 1 "$out")
-		if [[ $line =~ ^integration:\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)$ ]]; then
-			PASS=$((PASS + BASH_REMATCH[1]))
-			FAIL=$((FAIL + BASH_REMATCH[2]))
-			SKIP=$((SKIP + BASH_REMATCH[3]))
-		else
-			failure "tests/integration/run.sh ended without its summary"
-		fi
-		rm -f "$out"
+		AZBLOBFS=$REPO_ROOT/build/azblobfs integration "" "$@"
 	else
 		say "integration tests not run: build/ failed"
+	fi
+
+	# ------------------------------------------------------------ 5. daemons under sanitizers
+	if ((asan_ok)) && [[ $# -eq 0 ]]; then
+		say "integration tests against build-asan/azblobfs: ${SAN_TESTS[*]}"
+		AZBLOBFS=$REPO_ROOT/build-asan/azblobfs \
+			ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:detect_stack_use_after_return=1" \
+			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+			INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}-asan \
+			integration " (sanitizer daemons)" "${SAN_TESTS[@]}"
 	fi
 fi
 

@@ -47,6 +47,13 @@ void eng_config_defaults(struct eng_config *cfg);
  */
 uint64_t eng_block_size(const struct eng_config *cfg, uint32_t index);
 
+/*
+ * The largest file a writer accepts: 50,000 blocks of the service's
+ * largest, 4,000 MiB (about 190.7 TiB). A truncate or write beyond it
+ * fails with EFBIG before anything is staged.
+ */
+#define ENG_MAX_FILE_SIZE ((uint64_t)50000 * 4000 * 1048576)
+
 struct eng;
 
 /*

@@ -48,9 +48,10 @@ struct fs_open {
 struct fs_replies {
 	void (*err)(void *req, int err);                 /* err > 0 (errno) or 0 */
 	void (*entry)(void *req, const struct fs_entry *e);
-	void (*create)(void *req, const struct fs_entry *e, const struct fs_open *o);
+	/* These two return 0, or -errno when the kernel did not take the handle. */
+	int (*create)(void *req, const struct fs_entry *e, const struct fs_open *o);
 	void (*attr)(void *req, const struct stat *st, double timeout);
-	void (*open)(void *req, const struct fs_open *o);
+	int (*open)(void *req, const struct fs_open *o);
 	void (*data)(void *req, const struct iovec *iov, int iovcnt);
 	void (*buf)(void *req, const void *p, size_t n);
 	void (*xattr_size)(void *req, size_t n);

@@ -102,7 +102,8 @@ void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 	h->dir = dir;
 	h->l = merge_pending(fs, dir, l);
 	o.fh = (uint64_t)(uintptr_t)h;
-	fs->r.open(req, &o);
+	if (fs->r.open(req, &o) < 0)
+		fs_releasedir(fs, o.fh); /* interrupted: the kernel will never release it */
 }
 
 /*

@@ -9,13 +9,14 @@
 #include "azblobfs/log.h"
 #include "fs_i.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct open_file {
 	struct fs_node *n;            /* referenced */
-	struct eng_reader *reader;    /* NULL when reads go to the node's writer */
+	struct eng_reader *reader;    /* fs->lock: NULL while reads go to the node's writer */
 	bool writable;
 };
 
@@ -37,6 +38,36 @@ static void node_unref(struct fs *fs, struct fs_node *n)
 	pthread_mutex_unlock(&fs->lock);
 }
 
+/*
+ * One need of n's writer ends: an open handle (@handle) or a call into it.
+ * The writer goes when that was its last need. Takes fs->lock.
+ */
+static void writer_need_ends(struct fs *fs, struct fs_node *n, bool handle)
+{
+	struct eng_writer *w;
+	bool discard;
+
+	pthread_mutex_lock(&fs->lock);
+	if (handle) {
+		assert(n->writers > 0);
+		n->writers--;
+	} else {
+		assert(n->w_users > 0);
+		n->w_users--;
+	}
+	w = fs_node_writer_detach(fs, n);
+	discard = n->unlinked;
+	pthread_mutex_unlock(&fs->lock);
+	/* A writer still dirty here failed to commit: freeing it keeps and logs its data. */
+	if (w)
+		eng_writer_free(w, discard);
+}
+
+/*
+ * Answer an open with a new handle. A writable open arrives with
+ * n->writers already counting it. A handle the kernel did not take (the
+ * open was interrupted) is released here, as the kernel never will.
+ */
 static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_reader *reader,
 		       bool writable, bool keep_cache)
 {
@@ -45,6 +76,8 @@ static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_r
 
 	if (!h) {
 		eng_reader_free(reader);
+		if (writable)
+			writer_need_ends(fs, n, true); /* a handle that never was */
 		fs->r.err(req, ENOMEM);
 		return;
 	}
@@ -56,7 +89,8 @@ static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_r
 	h->writable = writable;
 	o.fh = (uint64_t)(uintptr_t)h;
 	o.keep_cache = keep_cache;
-	fs->r.open(req, &o);
+	if (fs->r.open(req, &o) < 0)
+		fs_release(fs, NULL, o.fh);
 }
 
 /* ---- read-only opens ---- */
@@ -129,6 +163,7 @@ int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_a
 	n->w = w;
 	n->unlinked = false;
 	list_add_tail(&fs->dirty, &n->dirty);
+	n->refs++; /* fs->dirty's */
 	if (empty) {
 		n->a.size = 0;
 		n->a.flags &= (uint16_t)~CACHE_F_MTIME;
@@ -173,9 +208,7 @@ static void open_write_meta(struct fs *fs, void *req, struct fs_node *n, int err
 	if (w) {
 		/* The truncation is queued on the writer ahead of any write of this handle. */
 		eng_writer_truncate(w, 0, ignore_result, NULL);
-		pthread_mutex_lock(&fs->lock);
-		n->w_users--;
-		pthread_mutex_unlock(&fs->lock);
+		fs_node_writer_unuse(fs, n);
 	}
 	reply_open(fs, req, n, NULL, true, !trunc);
 out:
@@ -294,7 +327,13 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 	h->n = n;
 	h->writable = true;
 	o.fh = (uint64_t)(uintptr_t)h;
-	fs->r.create(req, &e, &o);
+	if (fs->r.create(req, &e, &o) < 0) {
+		/* Interrupted: the kernel holds neither the entry nor the handle. */
+		pthread_mutex_lock(&fs->lock);
+		fs_node_forget(fs, n, 1);
+		pthread_mutex_unlock(&fs->lock);
+		fs_release(fs, NULL, o.fh);
+	}
 }
 
 /* ---- data ---- */
@@ -303,7 +342,6 @@ static void read_done(void *arg, int err, const struct iovec *iov, int iovcnt)
 {
 	struct file_op *op = arg;
 	struct fs *fs = op->fs;
-	struct eng_writer *w = NULL;
 
 	if (err == -ESTALE && op->h) {
 		/*
@@ -323,21 +361,53 @@ static void read_done(void *arg, int err, const struct iovec *iov, int iovcnt)
 	else
 		fs->r.data(op->req, iov, iovcnt);
 	if (op->n) {
-		pthread_mutex_lock(&fs->lock);
-		op->n->w_users--;
-		w = fs_node_writer_detach(fs, op->n);
-		pthread_mutex_unlock(&fs->lock);
-		if (w)
-			eng_writer_free(w, op->n->unlinked);
+		fs_node_writer_unuse(fs, op->n);
 		node_unref(fs, op->n);
 	}
 	free(op);
+}
+
+/*
+ * The reader of a handle opened while the file had a writer, made when
+ * that writer has gone (committed and released: the kernel sends the
+ * release after close returns, so an open right after a close often
+ * meets it). It reads the version the commit made.
+ */
+static struct eng_reader *late_reader(struct fs *fs, struct open_file *h)
+{
+	struct eng_reader *r = NULL, *made = NULL;
+	struct fs_target t = {0};
+	struct cache_attr a;
+	char *path;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	a = h->n->a;
+	path = fs_node_path(fs, h->n);
+	pthread_mutex_unlock(&fs->lock);
+	rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
+	if (!rc)
+		rc = eng_reader_new(fs->eng, t.container, t.blob, a.size, a.etag, &made);
+	fs_target_release(&t);
+	free(path);
+	if (rc < 0)
+		return NULL;
+	pthread_mutex_lock(&fs->lock);
+	if (!h->reader) { /* another read of this handle may have made one meanwhile */
+		h->reader = made;
+		made = NULL;
+	}
+	r = h->reader;
+	pthread_mutex_unlock(&fs->lock);
+	eng_reader_free(made);
+	return r;
 }
 
 void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 {
 	struct open_file *h = (struct open_file *)(uintptr_t)fh;
 	struct file_op *op = calloc(1, sizeof(*op));
+	struct eng_reader *reader;
 	struct eng_writer *w;
 
 	if (!op) {
@@ -347,6 +417,7 @@ void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 	op->fs = fs;
 	op->req = req;
 	op->h = h; /* valid until this read is answered: the kernel releases it after */
+
 	pthread_mutex_lock(&fs->lock);
 	w = h->n->w;
 	if (w) {
@@ -355,13 +426,16 @@ void fs_read(struct fs *fs, void *req, uint64_t fh, uint64_t off, size_t size)
 		h->n->refs++;
 		op->n = h->n;
 	}
+	reader = h->reader;
 	pthread_mutex_unlock(&fs->lock);
+	if (!w && !reader)
+		reader = late_reader(fs, h);
 	if (w)
 		eng_writer_read(w, off, size, read_done, op);
-	else if (h->reader)
-		eng_read(h->reader, off, size, read_done, op);
+	else if (reader)
+		eng_read(reader, off, size, read_done, op);
 	else
-		read_done(op, -EBADF, NULL, 0);
+		read_done(op, -ENOMEM, NULL, 0);
 }
 
 static void write_done(void *arg, int err)
@@ -389,7 +463,7 @@ void fs_write(struct fs *fs, void *req, uint64_t fh, const void *buf, size_t siz
 	struct file_op *op;
 	struct eng_writer *w;
 
-	if (off + size > (uint64_t)INT64_MAX) {
+	if (off > ENG_MAX_FILE_SIZE || size > ENG_MAX_FILE_SIZE - off) {
 		fs->r.err(req, EFBIG);
 		return;
 	}
@@ -436,8 +510,8 @@ static void committed(void *arg, int err, const struct eng_commit_result *res)
 		fs_node_committed(fs, n, res, true);
 	pthread_mutex_lock(&fs->lock);
 	n->commit_failed = err != 0;
-	n->w_users--;
 	pthread_mutex_unlock(&fs->lock);
+	fs_node_writer_unuse(fs, n);
 	op->cb(fs, op->req, n, err, op->arg);
 	node_unref(fs, n);
 	free(op);
@@ -484,10 +558,8 @@ void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, 
 	if (!w || !eng_writer_dirty(w) || !(op = calloc(1, sizeof(*op)))) {
 		bool oom = w && eng_writer_dirty(w);
 		if (w) {
-			pthread_mutex_lock(&fs->lock);
-			n->w_users--;
-			fs_node_put(fs, n);
-			pthread_mutex_unlock(&fs->lock);
+			fs_node_writer_unuse(fs, n);
+			node_unref(fs, n);
 		}
 		cb(fs, req, n, oom ? -ENOMEM : 0, arg);
 		return;
@@ -510,7 +582,14 @@ struct eng_writer *fs_node_writer_detach(struct fs *fs, struct fs_node *n)
 		return NULL;
 	n->w = NULL;
 	list_del(&n->dirty);
+	assert(n->refs > 1); /* the caller's reference keeps it */
+	n->refs--;
 	return w;
+}
+
+void fs_node_writer_unuse(struct fs *fs, struct fs_node *n)
+{
+	writer_need_ends(fs, n, false);
 }
 
 static void reply_committed(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
@@ -554,7 +633,8 @@ static void release_finish(struct fs *fs, void *req, struct fs_node *n, int err,
 	eng_reader_free(h->reader);
 	node_unref(fs, n);
 	free(h);
-	fs->r.err(req, 0);
+	if (req) /* NULL: a handle the kernel never took (reply_open) */
+		fs->r.err(req, 0);
 }
 
 void fs_release(struct fs *fs, void *req, uint64_t fh)

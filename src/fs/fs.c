@@ -71,6 +71,7 @@ void fs_free(struct fs *fs)
 	while (!list_empty(&fs->dirty)) {
 		struct fs_node *n = container_of(fs->dirty.next, struct fs_node, dirty);
 		list_del(&n->dirty);
+		n->refs--;
 		eng_writer_free(n->w, n->unlinked);
 		n->w = NULL;
 	}
@@ -416,7 +417,7 @@ char *fs_stats_json(struct fs *fs)
 	static const char *const kinds[] = {"attr", "list", "negative"};
 	struct net_stats ns;
 	struct cache_stats cs;
-	uint64_t total = 0, nodes;
+	uint64_t total = 0, nodes, writers = 0;
 	struct buf b;
 	int rc = 0;
 
@@ -424,6 +425,8 @@ char *fs_stats_json(struct fs *fs)
 	cache_stats_get(fs->cache, &cs);
 	pthread_mutex_lock(&fs->lock);
 	nodes = fs->nodes;
+	for (struct list_node *ln = fs->dirty.next; ln != &fs->dirty; ln = ln->next)
+		writers++;
 	pthread_mutex_unlock(&fs->lock);
 	buf_init(&b, 64 * KIB);
 	rc |= buf_puts(&b, "{\"requests\":{");
@@ -452,8 +455,9 @@ char *fs_stats_json(struct fs *fs)
 	rc |= buf_printf(&b, "\"entries\":%llu,\"bytes\":%llu,\"evictions\":%llu},",
 			 (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
 			 (unsigned long long)cs.evictions);
-	rc |= buf_printf(&b, "\"inodes\":%llu,\"memory_budget_used\":%llu}\n",
-			 (unsigned long long)nodes, (unsigned long long)eng_budget_used(fs->eng));
+	rc |= buf_printf(&b, "\"inodes\":%llu,\"writers\":%llu,\"memory_budget_used\":%llu}\n",
+			 (unsigned long long)nodes, (unsigned long long)writers,
+			 (unsigned long long)eng_budget_used(fs->eng));
 	if (rc) {
 		buf_release(&b);
 		return NULL;

@@ -31,11 +31,14 @@ struct fs_node {
 	uint64_t cached_tag;      /* protected by fs->lock: fs_etag_tag() of the version in the
 				   * page cache, 0 for none */
 
-	/* The write path; all protected by fs->lock. */
+	/*
+	 * The write path; all protected by fs->lock. See "Writers" above
+	 * struct fs for who may attach w and when it leaves.
+	 */
 	struct eng_writer *w;     /* pending content, while open for writing or dirty */
 	unsigned writers;         /* open handles that may write */
-	unsigned w_users;         /* calls into w in progress (reads, commits) */
-	struct list_node dirty;   /* on fs->dirty while w is set */
+	unsigned w_users;         /* calls into w in progress (truncate, reads, commits) */
+	struct list_node dirty;   /* on fs->dirty exactly while w is set; holds a ref */
 	bool unlinked;            /* deleted while open: never commit */
 	bool commit_failed;       /* the last commit failed: its data is in staging */
 	bool meta_known;          /* meta is the blob's full metadata as of meta_tag */
@@ -55,6 +58,25 @@ static inline bool fs_node_named(const struct fs_node *n)
 
 struct fs_walk;
 
+/*
+ * Writers: the rules for n->w and fs->dirty.
+ *
+ * A node has a writer (n->w, and then it is on fs->dirty) from
+ * fs_node_attach_writer() until fs_node_writer_detach() finds nobody who
+ * needs it: no open writable handle (n->writers) and no call into the
+ * writer in progress (n->w_users). Only these attach one:
+ *   - fs_create() and an open for writing (file.c), for the handle they
+ *     answer with; a handle the kernel did not take is released at once;
+ *   - a truncate of a file nobody has open (setattr.c), for the length of
+ *     the truncate and its commit.
+ * Whoever lowers writers or w_users must then try to detach: the only
+ * ways to do so are fs_node_writer_unuse() and the release of a handle,
+ * on every path, errors included. Being on fs->dirty holds a reference
+ * on the node (taken at attach, dropped at detach), so a node with a
+ * writer is never freed under the walks of fs->dirty (merge_pending,
+ * has_pending_children, sync_all); a forgotten detach leaks, it does not
+ * crash. fs_free() detaches whatever is left at exit.
+ */
 struct fs {
 	struct fs_config cfg;
 	struct fs_replies r;
@@ -152,8 +174,17 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
 /* Give @n a writer unless it has one; @empty: the content starts empty. Lock held. */
 int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
 			  bool empty);
-/* Drop n's writer if nobody needs it any more. Lock held; frees outside. */
+/*
+ * Drop n's writer if nobody needs it any more (see "Writers"). Lock held;
+ * the caller holds a reference on @n (detaching drops the list's one)
+ * and frees what this returns outside the lock.
+ */
 struct eng_writer *fs_node_writer_detach(struct fs *fs, struct fs_node *n);
+/*
+ * The end of a call into n->w: w_users drops by one, and the writer goes
+ * if that was the last use. Takes fs->lock; the caller holds a reference.
+ */
+void fs_node_writer_unuse(struct fs *fs, struct fs_node *n);
 /* Commit n's pending content (if any); @cb(fs, req, n, err, arg). */
 void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg);
 

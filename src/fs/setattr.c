@@ -179,15 +179,9 @@ static void apply_attrs(struct setattr_op *op)
 static void temp_committed(struct fs *fs, void *req, struct fs_node *n, int err, void *arg)
 {
 	struct setattr_op *op = arg;
-	struct eng_writer *w;
 
 	(void)req;
-	pthread_mutex_lock(&fs->lock);
-	n->w_users--;
-	w = fs_node_writer_detach(fs, n);
-	pthread_mutex_unlock(&fs->lock);
-	if (w)
-		eng_writer_free(w, false);
+	fs_node_writer_unuse(fs, n);
 	if (err) {
 		fs_reply_err(fs, op->req, err);
 		node_unref(fs, n);
@@ -212,13 +206,12 @@ static void truncated(void *arg, int err)
 		pthread_mutex_unlock(&fs->lock);
 	}
 	if (!err && op->temp_writer) {
-		/* Nobody has the file open: the truncation is committed now. */
+		/* Nobody has the file open: the truncation is committed now (our use ends there). */
 		fs_node_commit(fs, op->req, n, temp_committed, op);
 		return;
 	}
-	pthread_mutex_lock(&fs->lock);
-	n->w_users--;
-	pthread_mutex_unlock(&fs->lock);
+	/* A failed truncate of a file nobody has open drops its temporary writer here. */
+	fs_node_writer_unuse(fs, n);
 	if (err) {
 		fs_reply_err(fs, op->req, err);
 		node_unref(fs, n);
@@ -246,10 +239,29 @@ static void truncate_loaded(struct fs *fs, void *req, struct fs_node *n, int err
 		pthread_mutex_unlock(&fs->lock);
 	}
 	if (err) {
-		truncated(op, err);
+		fs_reply_err(fs, op->req, err);
+		node_unref(fs, n);
+		free(op);
 		return;
 	}
 	eng_writer_truncate(w, (uint64_t)op->st.st_size, truncated, op);
+}
+
+static void truncate_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
+			   const struct cache_attr *a, void *arg)
+{
+	struct setattr_op *op = arg;
+
+	if (!err && a->type == CACHE_T_DIR)
+		err = -EISDIR;
+	if (err) {
+		fs_reply_err(fs, req, err);
+		node_unref(fs, op->n);
+		free(op);
+		return;
+	}
+	/* A rewrite keeps the blob's metadata: know all of it first. */
+	fs_node_load_meta(fs, req, n, truncate_loaded, op);
 }
 
 void fs_setattr(struct fs *fs, void *req, uint64_t ino, const struct stat *st, unsigned to_set,
@@ -292,12 +304,12 @@ void fs_setattr(struct fs *fs, void *req, uint64_t ino, const struct stat *st, u
 		free(op);
 		return;
 	}
-	if (st->st_size < 0) {
-		fs->r.err(req, EINVAL);
+	if (st->st_size < 0 || (uint64_t)st->st_size > ENG_MAX_FILE_SIZE) {
+		fs->r.err(req, st->st_size < 0 ? EINVAL : EFBIG);
 		node_unref(fs, n);
 		free(op);
 		return;
 	}
-	/* A rewrite keeps the blob's metadata: know all of it first. */
-	fs_node_load_meta(fs, req, n, truncate_loaded, op);
+	/* The current version first (renamed, or changed elsewhere since we looked). */
+	fs_node_refresh(fs, req, n, truncate_attrs, op);
 }

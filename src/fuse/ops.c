@@ -52,15 +52,15 @@ static void to_fi(const struct fs_open *o, struct fuse_file_info *fi)
 	fi->nonseekable = o->nonseekable;
 }
 
-static void r_create(void *req, const struct fs_entry *e, const struct fs_open *o)
+static int r_create(void *req, const struct fs_entry *e, const struct fs_open *o)
 {
 	struct fuse_entry_param fep;
 	struct fuse_file_info fi;
 
 	to_fep(e, &fep);
 	to_fi(o, &fi);
-	/* If the kernel lost interest meanwhile, the handle would leak: libfuse says so. */
-	fuse_reply_create(req, &fep, &fi);
+	/* Fails when the kernel lost interest meanwhile: fs/ then releases the handle. */
+	return fuse_reply_create(req, &fep, &fi);
 }
 
 static void r_attr(void *req, const struct stat *st, double timeout)
@@ -68,12 +68,12 @@ static void r_attr(void *req, const struct stat *st, double timeout)
 	fuse_reply_attr(req, st, timeout);
 }
 
-static void r_open(void *req, const struct fs_open *o)
+static int r_open(void *req, const struct fs_open *o)
 {
 	struct fuse_file_info fi;
 
 	to_fi(o, &fi);
-	fuse_reply_open(req, &fi);
+	return fuse_reply_open(req, &fi);
 }
 
 static void r_data(void *req, const struct iovec *iov, int iovcnt)

@@ -614,6 +614,10 @@ unmount_fs() {
 		problems+=("$mnt is still a mountpoint")
 		_force_unmount "$mnt"
 	fi
+	# A daemon built with sanitizers reports into its log (and may still exit 0).
+	if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$DAEMON_LOG" 2>/dev/null; then
+		problems+=("sanitizer report in $DAEMON_LOG: $(grep -m1 -E 'SUMMARY|runtime error:' "$DAEMON_LOG")")
+	fi
 	if ((${#problems[@]} == 0)); then
 		pass "unmount $(basename "$mnt"): fusermount3 -u works and the daemon exits cleanly"
 		return 0

@@ -255,6 +255,29 @@ check_file_eq "fsync on one of two handles commits what both wrote (service byte
 check_file_eq "closing one of two handles commits everything written so far (service bytes)" "$TMPD/close2.want" "$TMPD/close2.rest"
 check_file_eq "closing the last handle commits its later writes too (service bytes)" "$TMPD/close1.want" "$TMPD/close1.rest"
 
+# ---------------------------------------------------------------- a reader opened beside a writer
+# A read-only handle opened while the file is open for writing (so it reads
+# through the writer) still reads once the writer is closed and released
+# (the stats count no writer): the committed version, from the service.
+out=$(pyrun '
+import json, os, sys, time
+p, mnt = sys.argv[1:3]
+fdw = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fdw, b"written then read " * 100)
+fdr = os.open(p, os.O_RDONLY)
+os.close(fdw)
+deadline = time.monotonic() + 60
+while json.loads(os.getxattr(mnt, "user.azblobfs.stats"))["writers"] and time.monotonic() < deadline:
+    time.sleep(0.05)
+try:
+    later = os.pread(fdr, 1800, 0)
+    print(len(later), later == b"written then read " * 100)
+except OSError as e:
+    print("error", e.strerror)
+' "$MNT/late-reader.txt" "$MNT")
+check_eq "a handle opened beside a writer still reads once the writer is released" \
+	"1800 True" "$out"
+
 # ---------------------------------------------------------------- mmap MAP_SHARED
 out=$(pyrun '
 import mmap, os, sys
