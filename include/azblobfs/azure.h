@@ -376,6 +376,9 @@ struct az_list {
 	struct az_item *items;
 	size_t n;
 	char *next_marker;          /* NULL or "" when this is the last page */
+	size_t undecodable;         /* entries left out: an Encoded name that decodes to no
+				     * C string (a NUL byte, a bad escape) */
+	char *undecodable_name;     /* the first of them, as the service sent it */
 };
 
 void az_list_release(struct az_list *l);

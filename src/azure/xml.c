@@ -9,6 +9,7 @@
  * failure is -EBADMSG with a message -- never a crash, never unbounded memory.
  */
 #include "azblobfs/common.h"
+#include "azblobfs/cleanup.h"
 #include "azblobfs/timeutil.h"
 #include "azure_i.h"
 
@@ -183,8 +184,14 @@ static int item_name(const xmlNode *item, char **out)
 	enc = xmlGetProp(n, BAD_CAST "Encoded");
 	if (enc && xmlStrEqual(enc, BAD_CAST "true")) {
 		*out = az_url_unescape(raw, strlen(raw));
-		free(raw);
-		rc = *out ? 0 : -EBADMSG;
+		if (*out) {
+			free(raw);
+		} else {
+			/* Not a name a path can hold: the caller leaves the entry out. */
+			*out = raw;
+			xmlFree(enc);
+			return -EILSEQ;
+		}
 	} else {
 		*out = raw;
 	}
@@ -262,6 +269,7 @@ void az_list_release(struct az_list *l)
 	}
 	free(l->items);
 	free(l->next_marker);
+	free(l->undecodable_name);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -285,6 +293,15 @@ static int add_item(const xmlNode *x, enum az_item_kind kind, struct az_list *l,
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
 	rc = item_name(x, &it->name);
+	if (rc == -EILSEQ) {
+		/* One bad name must not hide its whole folder: skip it, say which. */
+		l->undecodable++;
+		if (!l->undecodable_name)
+			l->undecodable_name = TAKE_PTR(it->name);
+		free(it->name);
+		it->name = NULL;
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	l->n++; /* from here az_list_release() frees it */

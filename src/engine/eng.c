@@ -4,6 +4,7 @@
  */
 #include "azblobfs/common.h"
 #include "azblobfs/engine.h"
+#include "azblobfs/hmap.h"
 #include "azblobfs/log.h"
 #include "azblobfs/timeutil.h"
 #include "eng_i.h"
@@ -170,6 +171,38 @@ void eng_budget_release(struct eng *e, uint64_t n)
 uint64_t eng_budget_used(struct eng *e)
 {
 	return __atomic_load_n(&e->budget_used, __ATOMIC_RELAXED);
+}
+
+void eng_note_hidden(struct eng *e, const char *container, const char *name, const char *why)
+{
+	uint64_t h = util_hash(name, strlen(name), util_hash(container ? container : "", container ? strlen(container) : 0, UTIL_HASH_SEED)) | 1;
+	bool seen = false;
+
+	pthread_mutex_lock(&e->pool_lock);
+	for (unsigned i = 0; i < HIDDEN_LOGGED && !seen; i++)
+		seen = e->hidden[i] == h;
+	if (!seen)
+		e->hidden[e->hidden_next++ % HIDDEN_LOGGED] = h;
+	pthread_mutex_unlock(&e->pool_lock);
+	if (!seen)
+		log_warn("'%s%s%.300s%s' is not shown: %s", container ? container : "", container ? "/" : "",
+			 name, strlen(name) > 300 ? "..." : "", why);
+}
+
+const char *eng_bad_component(const char *rel, size_t len)
+{
+	const char *p = rel, *end = rel + len;
+
+	for (;;) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t n = (size_t)((slash ? slash : end) - p);
+		if (!n || n > ENG_NAME_MAX || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return p;
+		if (!slash)
+			return NULL;
+		p = slash + 1;
+	}
 }
 
 void eng_log_failure(const char *op, const char *container, const char *name, int err,

@@ -10,6 +10,9 @@
 
 #define POOL_SLOTS 64
 
+#define HIDDEN_LOGGED 256
+#define ENG_NAME_MAX 255
+
 struct eng {
 	struct eng_config cfg;
 	struct net *net;
@@ -22,7 +25,19 @@ struct eng {
 	} pool[POOL_SLOTS];   /* protected by pool_lock: free buffers */
 	unsigned npool;       /* protected by pool_lock */
 	uint64_t pool_bytes;  /* protected by pool_lock */
+	/* Names listed but not shown, already logged (eng_note_hidden). */
+	uint64_t hidden[HIDDEN_LOGGED]; /* protected by pool_lock; 0 = empty slot */
+	unsigned hidden_next;           /* protected by pool_lock */
 };
+
+/*
+ * A listed name that the mount does not show (@why: "a component is over
+ * 255 bytes", ...): logged once per mount, for the last HIDDEN_LOGGED
+ * names. Any thread.
+ */
+void eng_note_hidden(struct eng *e, const char *container, const char *name, const char *why);
+/* The first path component of @rel that no path can hold, or NULL: "", ".", "..", > 255 bytes. */
+const char *eng_bad_component(const char *rel, size_t len);
 
 /* Log a failed request once: "OP 'NAME': message". */
 void eng_log_failure(const char *op, const char *container, const char *name, int err,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define PROBE_PAGE 100
+#define HIDDEN_WHY "a path component is empty, '.', '..' or over 255 bytes"
 
 struct list_op {
 	struct eng *e;
@@ -164,8 +165,13 @@ static int add_item(struct list_op *op, const struct az_item *it)
 	len = strlen(rel);
 	if (it->kind == AZ_ITEM_PREFIX && len && rel[len - 1] == '/')
 		rel[--len] = '\0';
-	/* The folder's own "dir/" marker, names POSIX cannot show, and nested names. */
-	if (!len || !strcmp(rel, ".") || !strcmp(rel, "..") || strchr(rel, '/')) {
+	else if (!len) {
+		free(rel); /* the folder's own "dir/" marker */
+		return 0;
+	}
+	/* Names POSIX cannot show (an empty, "." or ".." or too long component). */
+	if (eng_bad_component(rel, len) || strchr(rel, '/')) {
+		eng_note_hidden(op->e, op->container, it->name, HIDDEN_WHY);
 		free(rel);
 		return 0;
 	}
@@ -204,6 +210,10 @@ static int walk_page(struct list_op *op, const struct az_list *list)
 		const struct az_item *it = &list->items[i];
 		if (strncmp(it->name, op->prefix, plen) || !it->name[plen])
 			continue;
+		/* The walk shows such a name's folders up to the bad part (as listings do). */
+		if (eng_bad_component(it->name + plen, strlen(it->name + plen)) &&
+		    it->name[strlen(it->name) - 1] != '/')
+			eng_note_hidden(op->e, op->container, it->name, HIDDEN_WHY);
 		items[n].name = it->name + plen;
 		eng_item_to_attr(it, &items[n].a);
 		n++;
@@ -253,6 +263,9 @@ static void page_done(struct net_req *r)
 			   : az_parse_list_containers(r->resp.data, r->resp.len, &list, &azerr);
 	if (rc < 0)
 		goto fail;
+	if (list.undecodable)
+		eng_note_hidden(op->e, op->container, list.undecodable_name,
+				"its encoded name holds a NUL byte or a bad escape");
 	if (op->walk) {
 		rc = walk_page(op, &list);
 		past = op->walk_stopped;

@@ -191,12 +191,25 @@ static int add_name(struct fs_walk *w, const struct eng_walk_item *it)
 	marker_of_dir = name[strlen(name) - 1] == '/';
 	if (marker_of_dir)
 		name[strlen(name) - 1] = '\0';
-	/* Names POSIX cannot show are left out, as in ordinary listings. */
+	/*
+	 * A name POSIX cannot show (an empty, "." or ".." or too long
+	 * component) is left out, as in ordinary listings, but its folders up
+	 * to that component exist there: the service lists them as prefixes.
+	 */
 	for (p = name; *p; p = slash + 1) {
 		slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (!len || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-			goto out;
+		if (!len || len > FS_NAME_MAX || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.')) {
+			if (p == name)
+				goto out;
+			p[-1] = '\0';
+			marker_of_dir = true;
+			for (unsigned i = 0; i < w->depth; i++)
+				if (!strcmp(w->stack[i].rel, name))
+					goto out; /* that folder is open already */
+			break;
+		}
 		if (!slash)
 			break;
 	}

@@ -51,6 +51,7 @@ LIST_BEHAVIOURS = {
     "notxml": "the body is plain text",
     "entity": "a DOCTYPE declaring nested entities (billion laughs)",
     "badentry": "a Blob whose Content-Length is not a number",
+    "nulname": "beside F/f.bin, a Blob whose Encoded name decodes to a NUL byte",
     "longmarker": "a 100 KiB NextMarker",
     "toomany": "5,002 entries in one page",
     "busy": "503 ServerBusy, always",
@@ -296,6 +297,10 @@ class Handler(BaseHTTPRequestHandler):
         if how == "badentry":
             inner = re.sub("<Content-Length>[0-9]+<", "<Content-Length>-12ab<", one)
             return self.reply(200, enumeration(prefix, marker, inner, ""))
+        if how == "nulname":
+            bad = blob_xml("%s/a" % folder).replace(
+                "<Name>%s/a</Name>" % folder, '<Name Encoded="true">%s/a%%00b</Name>' % folder)
+            return self.reply(200, enumeration(prefix, marker, bad + one, ""))
         if how == "longmarker":
             return self.reply(200, enumeration(prefix, marker, one, "M" * (100 * KIB)))
         if how == "toomany":
