@@ -10,6 +10,8 @@
 #      (t_torture runs build-asan/azblobfs itself)
 #   5. the write and namespace integration tests again, against
 #      build-asan/azblobfs (any sanitizer report in a daemon log fails)
+#   6. scripts/fuzz.sh: the libFuzzer targets (build-fuzz/, clang), each
+#      for FUZZ_SECONDS (default 60) against its seed corpus
 #
 # Unit test binaries end with "checks: run=N passed=P failed=F"
 # (tests/check_main.h); those are summed from meson's test logs, and a
@@ -18,9 +20,10 @@
 # The last line printed is "N passed, N failed" (", N skipped" when some
 # were); the exit status is non-zero on any failure.
 #
-# Environment: SKIP_DEPS=1 skips step 1; SKIP_ASAN=1 skips step 3;
-# SKIP_INTEGRATION=1 skips step 4; arguments are passed to run.sh (a subset
-# of integration tests).
+# Environment: SKIP_DEPS=1 skips step 1; SKIP_ASAN=1 skips steps 3 and 5;
+# SKIP_INTEGRATION=1 skips steps 4 and 5; SKIP_FUZZ=1 skips step 6.
+# Arguments are passed to run.sh (a subset of integration tests; steps 5
+# and 6 are then skipped).
 set -uo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -241,6 +244,21 @@ if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
 			INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}-asan \
 			integration " (sanitizer daemons)" "${SAN_TESTS[@]}"
 	fi
+fi
+
+# ---------------------------------------------------------------- 6. fuzz
+if [[ ${SKIP_FUZZ:-0} != 1 && $# -eq 0 ]]; then
+	say "fuzz targets, ${FUZZ_SECONDS:-60} s each"
+	out=$(mktemp)
+	scripts/fuzz.sh | tee "$out"
+	line=$(tail -n 1 "$out")
+	if [[ $line =~ ^fuzz:\ passed=([0-9]+)\ failed=([0-9]+)$ ]]; then
+		PASS=$((PASS + BASH_REMATCH[1]))
+		FAIL=$((FAIL + BASH_REMATCH[2]))
+	else
+		failure "scripts/fuzz.sh ended without its summary"
+	fi
+	rm -f "$out"
 fi
 
 finish

@@ -31,7 +31,7 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n) WARN_UNUSED;
 int buf_puts(struct buf *b, const char *s) WARN_UNUSED;
 int buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3) WARN_UNUSED;
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap) WARN_UNUSED;
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0) WARN_UNUSED;
 
 /*
  * Take the contents: the caller owns the returned string (free()) and the

@@ -4,6 +4,7 @@
  */
 #define FUSE_USE_VERSION 312
 #include "azblobfs/common.h"
+#include "azblobfs/cleanup.h"
 #include "azblobfs/options.h"
 
 #include <fuse_lowlevel.h>
@@ -300,7 +301,8 @@ static char *trim(char *p)
  */
 static int parse_config(struct parse_state *s, struct fuse_args *kept)
 {
-	const char *path = s->o->config;
+	/* Our own copy: an option parsed from the file must not pull it away. */
+	_cleanup_free_ char *path = strdup(s->o->config);
 	char where[512] = "", *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
@@ -308,6 +310,8 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 	FILE *f;
 	int rc = 0;
 
+	if (!path)
+		return fail(s, "out of memory");
 	f = fopen(path, "re");
 	if (!f || fstat(fileno(f), &st) < 0) {
 		if (f)
@@ -332,7 +336,9 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 			opt = strdup(p);
 		}
 		snprintf(where, sizeof(where), "config '%s' line %u: ", path, lineno);
-		if (!opt || fuse_opt_add_arg(&args, "azblobfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
+		if (opt && (!strncmp(opt, "config=", 7) || !strcmp(opt, "config")))
+			rc = fail(s, "a config file cannot name another (config=)");
+		else if (!opt || fuse_opt_add_arg(&args, "azblobfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
 		    fuse_opt_add_arg(&args, opt) < 0)
 			rc = fail(s, "out of memory");
 		else if (strchr(opt, ','))

@@ -55,6 +55,20 @@ static int parse_with_config(struct azb_opts *o, const char *path, const char *e
 	}
 }
 
+/* Found by fuzzing: a config file naming another freed the path being read. */
+START_TEST(test_options_config_cannot_name_another)
+{
+	struct azb_opts o;
+	char *path = write_config("timeout = 10\nconfig = /nonexistent/other.conf\nretries = 2\n", 0600);
+
+	ck_assert_int_eq(parse_with_config(&o, path, NULL), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "line 2"));
+	ck_assert_ptr_nonnull(strstr(err, "cannot name another"));
+	opts_release(&o);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_options_positional_and_values)
 {
 	const char *argv[] = {"azblobfs", "-o", "uid=1000,gid=100,umask=027,attr_timeout=2.5",
@@ -264,6 +278,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_options_config_errors_name_the_line);
 	tcase_add_test(tc, test_options_conflicting_credentials);
 	tcase_add_test(tc, test_options_missing_config_file);
+	tcase_add_test(tc, test_options_config_cannot_name_another);
 	suite_add_tcase(s, tc);
 	return s;
 }
