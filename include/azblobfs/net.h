@@ -22,7 +22,10 @@
  * Retries: transport failures (timeouts, resets, refused connections) and
  * HTTP 408, 429, 500, 502, 503 and 504 are retried with exponential back-off
  * and full jitter, honouring Retry-After, until max_retries or the
- * request's deadline, whichever comes first. Nothing retries forever.
+ * request's deadline, whichever comes first; a request marked `persist`
+ * (one that carries the user's data to the service) ignores max_retries
+ * and goes on until its deadline, so that an outage of a few seconds
+ * does not fail a close. Nothing retries forever.
  */
 #ifndef AZBLOBFS_NET_H
 #define AZBLOBFS_NET_H
@@ -82,6 +85,8 @@ struct net_req {
 	enum net_prio prio;
 	uint64_t deadline_ms;         /* absolute util_now_ms(); 0: now + config default */
 	unsigned max_retries;         /* 0: config default; use NET_NO_RETRY for none */
+	bool persist;                 /* retry until the deadline, past max_retries (not with
+				       * NET_NO_RETRY): commits and their blocks */
 	/*
 	 * Called on the engine thread before every attempt, after the
 	 * previous attempt's results were cleared. Sets the headers that

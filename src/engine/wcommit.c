@@ -164,6 +164,7 @@ static int submit_req(struct wcommit *c)
 {
 	c->req.done = req_done;
 	c->req.arg = c;
+	c->req.persist = true; /* the commit: an outage within timeout= must not fail it */
 	return net_submit(c->w->e->net, &c->req);
 }
 
@@ -277,6 +278,7 @@ static int put_block_from_file(struct wcommit *c, uint32_t i)
 	if (rc < 0)
 		goto fail;
 	p->req.prio = NET_PRIO_BULK;
+	p->req.persist = true;
 	p->req.body_fd = w->sf.fd;
 	p->req.body_off = off;
 	p->req.body_len = len;

@@ -263,6 +263,7 @@ int writer_send_cur(struct eng_writer *w)
 	if (rc < 0)
 		goto fail;
 	u->req.prio = NET_PRIO_BULK;
+	u->req.persist = true; /* a block of the user's data: retried until timeout= */
 	if (from_file) {
 		u->req.body_fd = w->sf.fd;
 		u->req.body_dfd = staging_direct(w, u->off, u->len);

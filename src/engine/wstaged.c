@@ -313,6 +313,7 @@ int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, vo
 	if (rc < 0)
 		goto fail;
 	f->req.prio = NET_PRIO_BULK;
+	f->req.persist = true; /* part of a commit, which an outage within timeout= must not fail */
 	f->req.sink = f->buf;
 	f->req.sink_cap = len;
 	f->req.done = fill_done;

@@ -544,6 +544,7 @@ void opts_usage(const char *prog, void *out)
 		"network:\n"
 		"  max_connections=N         connections to the service (default: max(16, 4 x CPUs))\n"
 		"  timeout=SECS              deadline of one request, retries included (default: 60)\n"
-		"  retries=N                 retries of a failed request (default: 5)\n",
+		"  retries=N                 retries of a failed request (default: 5; uploads retry\n"
+		"                            until timeout= runs out)\n",
 		prog);
 }

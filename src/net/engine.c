@@ -415,7 +415,7 @@ static void attempt_done(struct net *n, struct net_req *r, CURLcode code)
 		      : r->max_retries		     ? r->max_retries
 						     : n->cfg.max_retries;
 	if ((retryable_err(err) || (!err && retryable_status(r->status))) &&
-	    r->attempts <= max_retries) {
+	    (r->attempts <= max_retries || (r->persist && r->max_retries != NET_NO_RETRY))) {
 		uint64_t due = util_now_ms() + backoff_ms(n, r);
 		if (due < r->deadline_ms) {
 			log_debug("retrying %s (attempt %u): %s %d", r->method, r->attempts,

@@ -367,6 +367,25 @@ START_TEST(test_engine_gives_up_after_max_retries)
 }
 END_TEST
 
+START_TEST(test_engine_persist_retries_past_max_until_deadline)
+{
+	struct net_req r;
+	struct waiter w;
+
+	waiter_init(&w);
+	req_for(&r, &w, "GET", "/always503");
+	r.max_retries = 2;
+	r.persist = true;
+	r.deadline_ms = util_now_ms() + 3000;
+	ck_assert_int_eq(net_submit(net, &r), 0);
+	wait_for(&w, 1);
+	ck_assert_int_eq(r.status, 503);
+	/* Backoffs of at most 0.2 + 0.4 + 0.8 s: a fourth attempt fits well within 3 s. */
+	ck_assert_uint_ge(r.attempts, 4);
+	net_req_release(&r);
+}
+END_TEST
+
 START_TEST(test_engine_no_retry_on_404)
 {
 	struct net_req r;
@@ -784,6 +803,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_engine_get_ok_on_engine_thread);
 	tcase_add_test(tc, test_engine_retries_503_then_succeeds);
 	tcase_add_test(tc, test_engine_gives_up_after_max_retries);
+	tcase_add_test(tc, test_engine_persist_retries_past_max_until_deadline);
 	tcase_add_test(tc, test_engine_no_retry_on_404);
 	tcase_add_test(tc, test_engine_retries_connection_reset);
 	tcase_add_test(tc, test_engine_honours_retry_after);
