@@ -634,6 +634,9 @@ int main(int argc, char **argv)
 			goto out;
 		util_log_init(true, level);
 	}
+	if (o.allow_other && o.no_default_permissions)
+		log_warn("allow_other with no_default_permissions: no permission checks, every local "
+			 "user may read, change and delete every file of this mount");
 	if (build_creds(&d, &o, &src, &creds) < 0)
 		goto out;
 	{

@@ -31,6 +31,9 @@ struct azb_opts {
 	char *sas;
 	char *connection_string;
 	char *log_level;
+	int allow_other;
+	int default_permissions;   /* set too when allow_other turned it on */
+	int no_default_permissions;
 	unsigned uid, gid, umask;
 	int uid_set, gid_set, umask_set;
 	double attr_timeout;

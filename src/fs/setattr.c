@@ -137,10 +137,19 @@ static void apply_attrs(struct setattr_op *op)
 
 	pthread_mutex_lock(&fs->lock);
 	uid_t owner = (n->a.flags & CACHE_F_UID) ? n->a.uid : fs->cfg.uid;
-	/* Without default_permissions the kernel leaves these checks to us. */
+	mode_t cur = (n->a.flags & CACHE_F_MODE) ? n->a.mode : 0;
+	/*
+	 * A write or chown by anyone clears set-user-ID and set-group-ID: the
+	 * kernel asks with a chmod that only drops those bits, which any
+	 * caller may do. Other checks are the kernel's with
+	 * default_permissions; without it, these are ours.
+	 */
+	bool drops_priv = (set & ~(unsigned)FS_SET_MODE) == 0 && (n->a.flags & CACHE_F_MODE) &&
+			  (op->st.st_mode & 07777) == (cur & ~(mode_t)06000);
 	if ((set & FS_SET_UID) && op->caller.uid != 0 && op->st.st_uid != owner)
 		rc = -EPERM;
-	if ((set & (FS_SET_MODE | FS_SET_GID)) && op->caller.uid != 0 && op->caller.uid != owner)
+	if ((set & (FS_SET_MODE | FS_SET_GID)) && op->caller.uid != 0 && op->caller.uid != owner &&
+	    !drops_priv)
 		rc = -EPERM;
 	if (!rc && (set & FS_SET_MODE)) {
 		n->a.mode = op->st.st_mode & 07777;

@@ -22,6 +22,9 @@ enum key {
 	K_RO,
 	K_RW,
 	K_KEEP,     /* for libfuse */
+	K_ALLOW_OTHER,
+	K_DEFAULT_PERMISSIONS,
+	K_NO_DEFAULT_PERMISSIONS,
 	K_IGNORE,   /* for mount(8) */
 	K_STR,      /* string valued */
 	K_UINT,
@@ -80,9 +83,10 @@ static const struct fuse_opt table[] = {
 	FUSE_OPT_KEY("ro", K_RO),
 	FUSE_OPT_KEY("rw", K_RW),
 	/* libfuse's own, passed on. */
-	FUSE_OPT_KEY("allow_other", K_KEEP),
+	FUSE_OPT_KEY("allow_other", K_ALLOW_OTHER),
 	FUSE_OPT_KEY("allow_root", K_KEEP),
-	FUSE_OPT_KEY("default_permissions", K_KEEP),
+	FUSE_OPT_KEY("default_permissions", K_DEFAULT_PERMISSIONS),
+	FUSE_OPT_KEY("no_default_permissions", K_NO_DEFAULT_PERMISSIONS),
 	FUSE_OPT_KEY("auto_unmount", K_KEEP),
 	/* mount(8)'s and fstab's, not ours. */
 	FUSE_OPT_KEY("_netdev", K_IGNORE),
@@ -259,6 +263,15 @@ static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		return 0;
 	case K_KEEP:
 		return 1;
+	case K_ALLOW_OTHER:
+		o->allow_other = 1;
+		return 1;
+	case K_DEFAULT_PERMISSIONS:
+		o->default_permissions = 1;
+		return 1;
+	case K_NO_DEFAULT_PERMISSIONS:
+		o->no_default_permissions = 1;
+		return 0;
 	case K_IGNORE:
 		return 0;
 	default:
@@ -388,6 +401,8 @@ static int check_conflicts(struct parse_state *s)
 		return fail(s, "options 'sas' and 'sas_file' conflict");
 	if (cs && (o->account_key || o->key_file || o->sas || o->sas_file))
 		return fail(s, "a connection string conflicts with a separate key or SAS");
+	if (o->default_permissions && o->no_default_permissions)
+		return fail(s, "options 'default_permissions' and 'no_default_permissions' conflict");
 	return 0;
 }
 
@@ -425,6 +440,12 @@ int opts_parse(int argc, char **argv, struct azb_opts *o, char *err, size_t errl
 	for (int i = 1; i < args.argc; i++)
 		if (fuse_opt_add_arg(&kept, args.argv[i]) < 0)
 			goto oom;
+	/* Other users in: the kernel checks the modes, unless told in so many words not to. */
+	if (o->allow_other && !o->default_permissions && !o->no_default_permissions) {
+		if (fuse_opt_add_arg(&kept, "-odefault_permissions") < 0)
+			goto oom;
+		o->default_permissions = 1;
+	}
 	if (!o->help && !o->version) {
 		if (!o->source || !o->mountpoint) {
 			snprintf(err, errlen, "usage: azblobfs [-o OPTIONS] SOURCE MOUNTPOINT");
@@ -525,7 +546,10 @@ void opts_usage(const char *prog, void *out)
 		"  allow_other               let other users in (libfuse; default: off)\n"
 		"  allow_root                let root in as well as the mounting user (libfuse; default: off)\n"
 		"  auto_unmount              unmount when the daemon dies (libfuse; default: off)\n"
-		"  default_permissions       let the kernel check permissions (default: off)\n"
+		"  default_permissions       let the kernel check permissions (default: on with\n"
+		"                            allow_other, else off)\n"
+		"  no_default_permissions    with allow_other: no permission checks at all; every\n"
+		"                            local user may read, change and delete every file\n"
 		"caching:\n"
 		"  attr_timeout=SECS         kernel attribute cache (default: 1)\n"
 		"  entry_timeout=SECS        kernel name cache (default: 1)\n"

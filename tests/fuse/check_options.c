@@ -69,6 +69,41 @@ START_TEST(test_options_config_cannot_name_another)
 }
 END_TEST
 
+START_TEST(test_options_allow_other_turns_on_default_permissions)
+{
+	struct azb_opts o;
+	{
+		const char *argv[] = {"azblobfs", "-o", "allow_other", "c", "/m"};
+		ck_assert_int_eq(parse(&o, 5, argv), 0);
+		ck_assert(has_fuse_arg(&o, "allow_other"));
+		ck_assert(has_fuse_arg(&o, "default_permissions"));
+		opts_release(&o);
+	}
+	{
+		/* Only when asked in so many words: no checks at all. */
+		const char *argv[] = {"azblobfs", "-o", "allow_other,no_default_permissions", "c", "/m"};
+		ck_assert_int_eq(parse(&o, 5, argv), 0);
+		ck_assert(has_fuse_arg(&o, "allow_other"));
+		ck_assert(!has_fuse_arg(&o, "default_permissions"));
+		ck_assert(o.no_default_permissions);
+		opts_release(&o);
+	}
+	{
+		const char *argv[] = {"azblobfs", "c", "/m"};
+		ck_assert_int_eq(parse(&o, 3, argv), 0);
+		ck_assert(!has_fuse_arg(&o, "default_permissions"));
+		opts_release(&o);
+	}
+	{
+		const char *argv[] = {"azblobfs", "-o", "default_permissions,no_default_permissions",
+				      "c", "/m"};
+		ck_assert_int_eq(parse(&o, 5, argv), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err, "conflict"));
+		opts_release(&o);
+	}
+}
+END_TEST
+
 START_TEST(test_options_positional_and_values)
 {
 	const char *argv[] = {"azblobfs", "-o", "uid=1000,gid=100,umask=027,attr_timeout=2.5",
@@ -278,6 +313,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_options_config_errors_name_the_line);
 	tcase_add_test(tc, test_options_conflicting_credentials);
 	tcase_add_test(tc, test_options_missing_config_file);
+	tcase_add_test(tc, test_options_allow_other_turns_on_default_permissions);
 	tcase_add_test(tc, test_options_config_cannot_name_another);
 	suite_add_tcase(s, tc);
 	return s;

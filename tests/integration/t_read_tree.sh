@@ -84,7 +84,23 @@ check_eq "uid= and gid= own the files" "1234:2345" "$(stat -c %u:%g -- "$MNT/hel
 check_eq "and the folders" "1234:2345" "$(stat -c %u:%g -- "$MNT/docs")"
 check_eq "umask=027 gives files mode 640" 640 "$(stat -c %a -- "$MNT/hello.txt")"
 check_eq "and folders mode 750" 750 "$(stat -c %a -- "$MNT/docs")"
-check_eq "with allow_other another user reads through the mount" "hello world" \
+# allow_other turns on the kernel's mode checks (default_permissions).
+check_fail_errno "with allow_other another user cannot read a file of mode 640" EACCES \
+	as_nobody cat -- "$MNT/hello.txt"
+unmount_fs
+mount_fs "allow_other" "$C" || bail "mount with allow_other"
+check_eq "with allow_other another user reads a file of mode 644" "hello world" \
 	"$(as_nobody cat -- "$MNT/hello.txt" 2>&1)"
+check_fail_errno "but cannot create a file in root's 755 root folder" EACCES \
+	as_nobody touch -- "$MNT/nobody-was-here"
+check_fail_errno "nor delete root's file" EACCES as_nobody rm -f -- "$MNT/hello.txt"
+check "hello.txt is still on the service" test "$(blobtool exists "$C" hello.txt)" = true
+unmount_fs
+# Only an explicit no_default_permissions lets everyone past the modes, and says so.
+mount_fs "uid=1234,gid=2345,umask=027,allow_other,no_default_permissions" "$C" ||
+	bail "mount with no_default_permissions"
+check_eq "with no_default_permissions another user reads a file of mode 640" "hello world" \
+	"$(as_nobody cat -- "$MNT/hello.txt" 2>&1)"
+check "and the daemon warned about it at mount" grep -q "no permission checks" "$DAEMON_LOG"
 unmount_fs
 done_testing
