@@ -211,11 +211,22 @@ static int cover(struct eng_reader *r, uint64_t off, uint64_t end)
 			pos = pos->next;
 			continue;
 		}
-		/* A gap [off, gap_end): in sequential mode fill a whole piece if it fits. */
+		/*
+		 * A gap [off, gap_end): in sequential mode fill a whole piece if
+		 * the budget has room for it. Past the budget a demand read still
+		 * gets its bytes, but only those: many readers at once must not
+		 * each force a whole piece (64 readers x 8 MiB) past mem_mb.
+		 */
 		if (!r->random) {
 			uint64_t want = off + MAX(piece_size(r), r->e->cfg.readahead_init);
 			uint64_t limit = c ? c->off : r->size;
-			gap_end = MIN(MAX(gap_end, MIN(want, limit)), r->size);
+			uint64_t grown = MIN(MAX(gap_end, MIN(want, limit)), r->size);
+			if (grown > gap_end && eng_budget_try(r->e, grown - off)) {
+				if (!chunk_start(r, pos, off, grown - off))
+					return -ENOMEM;
+				off = grown;
+				continue;
+			}
 		}
 		eng_budget_force(r->e, gap_end - off);
 		if (!chunk_start(r, pos, off, gap_end - off))
