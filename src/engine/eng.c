@@ -284,3 +284,14 @@ void eng_props_to_attr(const struct az_props *p, struct cache_attr *out)
 	memcpy(it.etag, p->etag, sizeof(it.etag));
 	eng_item_to_attr(&it, out);
 }
+
+void eng_commit_fill(struct eng_commit_result *res, const struct http_msg *m, uint64_t size)
+{
+	struct az_commit c;
+
+	az_commit_result(m, &c);
+	memset(res, 0, sizeof(*res));
+	res->size = size;
+	memcpy(res->etag, c.etag, sizeof(res->etag));
+	res->mtime = c.mtime;
+}

@@ -28,4 +28,7 @@ struct eng {
 void eng_log_failure(const char *op, const char *container, const char *name, int err,
 		     const struct az_error *azerr);
 
+/* @res for a write of @size bytes that @m (a 2xx answer) committed. */
+void eng_commit_fill(struct eng_commit_result *res, const struct http_msg *m, uint64_t size);
+
 #endif

@@ -178,7 +178,7 @@ static void upload_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	writer_lock(w);
 	/* A block of a stream since abandoned (now staged) matters no more. */
 	if (rc < 0 && w->mode == WM_STREAM) {
@@ -259,7 +259,7 @@ int writer_send_cur(struct eng_writer *w)
 		eng_budget_release(w->e, w->cur_cap - w->cur_len);
 	net_req_init(&u->req);
 	writer_block_id(w, u->index, id);
-	rc = az_req_put_block(w->e->az, &u->req, w->container, w->blob, id, u->len, NULL);
+	rc = az_req_put_block(w->e->az, &u->req.msg, w->container, w->blob, id, u->len, NULL);
 	if (rc < 0)
 		goto fail;
 	u->req.prio = NET_PRIO_BULK;
