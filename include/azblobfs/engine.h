@@ -64,6 +64,18 @@ int eng_new(const struct eng_config *cfg, struct net *net, const struct az_clien
 	    struct eng **out) WARN_UNUSED;
 void eng_free(struct eng *e);
 struct net *eng_net(struct eng *e);
+
+/*
+ * Append the request counters as JSON members to @b: "requests" (per
+ * operation name, per outcome), "total_requests", "bytes_in", "bytes_out",
+ * "retries", "connections", "inflight", "inflight_peak", "queued", each
+ * followed by a comma. Any thread. Returns 0 or -ENOMEM / -ENOBUFS (@b
+ * then holds a partial text).
+ */
+int eng_stats_json(struct eng *e, struct buf *b);
+
+/* True when @blob has more characters than the service takes in a blob name. */
+bool eng_blob_name_too_long(const char *blob);
 const struct az_client *eng_az(struct eng *e);
 const struct eng_config *eng_config(const struct eng *e);
 

@@ -295,3 +295,36 @@ void eng_commit_fill(struct eng_commit_result *res, const struct http_msg *m, ui
 	memcpy(res->etag, c.etag, sizeof(res->etag));
 	res->mtime = c.mtime;
 }
+
+int eng_stats_json(struct eng *e, struct buf *b)
+{
+	struct net_stats ns;
+	uint64_t total = 0;
+	int rc = 0;
+
+	net_stats_get(e->net, &ns);
+	rc |= buf_puts(b, "\"requests\":{");
+	for (unsigned op = 0; op < AZ_OP__COUNT; op++) {
+		rc |= buf_printf(b, "%s\"%s\":{", op ? "," : "", az_op_name(op));
+		for (unsigned o = 0; o < NET_OUT__COUNT; o++) {
+			rc |= buf_printf(b, "%s\"%s\":%llu", o ? "," : "", net_outcome_name(o),
+					 (unsigned long long)ns.requests[op][o]);
+			total += ns.requests[op][o];
+		}
+		rc |= buf_puts(b, "}");
+	}
+	rc |= buf_printf(b,
+			 "},\"total_requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+			 "\"retries\":%llu,\"connections\":%llu,\"inflight\":%llu,"
+			 "\"inflight_peak\":%llu,\"queued\":%llu,",
+			 (unsigned long long)total, (unsigned long long)ns.bytes_in,
+			 (unsigned long long)ns.bytes_out, (unsigned long long)ns.retries,
+			 (unsigned long long)ns.connections, (unsigned long long)ns.inflight,
+			 (unsigned long long)ns.inflight_peak, (unsigned long long)ns.queued);
+	return rc ? -ENOMEM : 0;
+}
+
+bool eng_blob_name_too_long(const char *blob)
+{
+	return az_name_chars(blob) > AZ_MAX_BLOB_NAME;
+}
