@@ -24,6 +24,7 @@
 #include "common.h"
 #include "buf.h"
 #include "httpmsg.h"
+#include "meta.h"
 #include <time.h>
 
 /* The one service version we speak; Azurite 3.35 accepts it. */
@@ -175,35 +176,11 @@ struct az_client {
 int az_client_init(struct az_client *c, struct az_creds *creds);
 void az_client_release(struct az_client *c);
 
-struct az_meta {
-	char *name;   /* metadata name as on the wire (without x-ms-meta-) */
-	char *value;
-};
-
-struct az_meta_list {
-	struct az_meta *items;
-	size_t n;
-};
-
-/* A zeroed struct az_meta_list is an empty list. */
-void az_meta_list_release(struct az_meta_list *m);
-const char *az_meta_get(const struct az_meta_list *m, const char *name); /* case-insensitive */
-/*
- * Add or replace (case-insensitively) @name. Names must be C identifiers
- * (the service's rule); values must be non-empty (curl cannot send an
- * empty header), at most 8 KiB, without control characters. Leading and
- * trailing blanks of a value do not survive the trip through HTTP.
- * Returns 0, -EINVAL, -E2BIG (more than 512 pairs) or -ENOMEM.
- */
-int az_meta_set(struct az_meta_list *m, const char *name, const char *value) WARN_UNUSED;
-void az_meta_del(struct az_meta_list *m, const char *name);
-/* Replace @dst (a list or zeroed) with a copy of @src. Returns 0 or -ENOMEM (dst unchanged). */
-int az_meta_copy(struct az_meta_list *dst, const struct az_meta_list *src) WARN_UNUSED;
 
 /* Options of requests that write a blob. Every field optional. */
 struct az_write_opts {
 	const char *content_type;  /* NULL: az_content_type() of the blob name */
-	const struct az_meta_list *meta; /* pairs with empty values are not sent */
+	const struct meta_list *meta; /* pairs with empty values are not sent */
 	const char *if_match;      /* ETag (quoted) */
 	const char *if_none_match; /* "*" to create only */
 	const unsigned char *md5;  /* 16 bytes: Put Blob: Content-MD5 of the body;
@@ -271,10 +248,10 @@ int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char
  * az_copy_status().
  */
 int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *container,
-		     const char *src_blob, const char *dst_blob, const struct az_meta_list *meta,
+		     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
 		     const char *src_if_match, const char *if_none_match);
 int az_req_set_metadata(const struct az_client *c, struct http_msg *r, const char *container,
-			const char *blob, const struct az_meta_list *meta, const char *if_match);
+			const char *blob, const struct meta_list *meta, const char *if_match);
 
 /*
  * Build a block id: base64 of 12 bytes (8-byte @nonce, 4-byte big-endian
@@ -375,7 +352,7 @@ struct az_item {
 	struct timespec ctime;      /* Creation-Time, 0 when absent */
 	char etag[AZ_ETAG_MAX];     /* quoted, as the ETag header has it */
 	char content_type[128];
-	struct az_meta_list meta;
+	struct meta_list meta;
 };
 
 struct az_list {
@@ -418,7 +395,7 @@ struct az_props {
 	struct timespec mtime;
 	char etag[AZ_ETAG_MAX];
 	char content_type[128];
-	struct az_meta_list meta;   /* x-ms-meta-* */
+	struct meta_list meta;   /* x-ms-meta-* */
 };
 
 /*

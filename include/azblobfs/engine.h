@@ -213,7 +213,7 @@ struct eng_wbase {
 
 struct eng_commit_opts {
 	const char *content_type;         /* NULL: from the name's extension */
-	const struct az_meta_list *meta;  /* the blob's metadata after the commit */
+	const struct meta_list *meta;  /* the blob's metadata after the commit */
 };
 
 struct eng_commit_result {
@@ -270,7 +270,7 @@ int eng_put_small(struct eng *e, const char *container, const char *blob, const 
 int eng_delete(struct eng *e, const char *container, const char *blob, const char *if_match,
 	       eng_done_cb cb, void *arg) WARN_UNUSED;
 int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct az_meta_list *m, const char *if_match, eng_commit_cb cb,
+		 const struct meta_list *m, const char *if_match, eng_commit_cb cb,
 		 void *arg) WARN_UNUSED;
 /* The first @max bytes of a blob (a symlink's target). */
 int eng_get_small(struct eng *e, const char *container, const char *blob, size_t max,

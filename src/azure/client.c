@@ -148,7 +148,7 @@ static int set_value(struct http_msg *r, const char *name, const char *value)
 {
 	if (!value)
 		return 0;
-	if (!*value || !az_header_value_valid(value))
+	if (!*value || !meta_value_valid(value))
 		return -EINVAL;
 	return http_msg_set_header(r, name, "%s", value);
 }
@@ -159,7 +159,7 @@ static int set_body_headers(struct http_msg *r, uint64_t len, const char *conten
 
 	if (rc < 0)
 		return rc;
-	if (content_type && !az_header_value_valid(content_type))
+	if (content_type && !meta_value_valid(content_type))
 		return -EINVAL;
 	/* An empty value sends no Content-Type at all, and signs as empty. */
 	return http_msg_set_header(r, "Content-Type", "%s", content_type ? content_type : "");
@@ -179,14 +179,14 @@ static int set_md5(struct http_msg *r, const char *name, const unsigned char *md
  * x-ms-meta-* headers. Empty values are skipped: curl cannot send an empty
  * header line, and signing one it does not send would fail every request.
  */
-static int set_meta(struct http_msg *r, const struct az_meta_list *m)
+static int set_meta(struct http_msg *r, const struct meta_list *m)
 {
 	char name[300];
 	int rc;
 
 	for (size_t i = 0; m && i < m->n; i++) {
-		if (!az_meta_name_valid(m->items[i].name) ||
-		    !az_header_value_valid(m->items[i].value))
+		if (!meta_name_valid(m->items[i].name) ||
+		    !meta_value_valid(m->items[i].value))
 			return -EINVAL;
 		if (!*m->items[i].value)
 			continue;
@@ -449,7 +449,7 @@ int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char
 }
 
 int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *container,
-                     const char *src_blob, const char *dst_blob, const struct az_meta_list *meta,
+                     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
                      const char *src_if_match, const char *if_none_match)
 {
 	_cleanup_free_ char *src = NULL;
@@ -482,7 +482,7 @@ int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *
 }
 
 int az_req_set_metadata(const struct az_client *c, struct http_msg *r, const char *container,
-                        const char *blob, const struct az_meta_list *meta, const char *if_match)
+                        const char *blob, const struct meta_list *meta, const char *if_match)
 {
 	struct query q;
 	int rc;

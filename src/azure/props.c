@@ -110,7 +110,7 @@ int az_props_from_response(const struct http_msg *r, struct az_props *out)
 		while (*val == ' ' || *val == '\t')
 			val++;
 		vlen = value_len(val);
-		rc = az_meta_append(&out->meta, line + 10, (size_t)(colon - line - 10), val, vlen);
+		rc = meta_append(&out->meta, line + 10, (size_t)(colon - line - 10), val, vlen);
 		if (rc < 0)
 			goto out;
 	}
@@ -125,7 +125,7 @@ void az_props_release(struct az_props *p)
 {
 	if (!p)
 		return;
-	az_meta_list_release(&p->meta);
+	meta_list_release(&p->meta);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -183,9 +183,9 @@ void eng_log_failure(const char *op, const char *container, const char *name, in
 		strerror(-err));
 }
 
-static bool meta_true(const struct az_meta_list *m, const char *name)
+static bool meta_true(const struct meta_list *m, const char *name)
 {
-	const char *v = az_meta_get(m, name);
+	const char *v = meta_get(m, name);
 
 	return v && !strcasecmp(v, "true");
 }
@@ -203,12 +203,12 @@ bool eng_meta_is_own(const char *name)
 }
 
 /* Apply the POSIX metadata this filesystem (and rclone, for mtime) writes. */
-static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
+static void apply_posix_meta(const struct meta_list *m, struct cache_attr *a)
 {
 	const char *v;
 	char *end;
 
-	v = az_meta_get(m, "mode");
+	v = meta_get(m, "mode");
 	if (v) {
 		unsigned long mode = strtoul(v, &end, 8);
 		if (end != v && !*end && mode <= 07777) {
@@ -216,7 +216,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_MODE;
 		}
 	}
-	v = az_meta_get(m, "uid");
+	v = meta_get(m, "uid");
 	if (v) {
 		unsigned long id = strtoul(v, &end, 10);
 		if (end != v && !*end && id < UINT32_MAX) {
@@ -224,7 +224,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_UID;
 		}
 	}
-	v = az_meta_get(m, "gid");
+	v = meta_get(m, "gid");
 	if (v) {
 		unsigned long id = strtoul(v, &end, 10);
 		if (end != v && !*end && id < UINT32_MAX) {
@@ -232,7 +232,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_GID;
 		}
 	}
-	v = az_meta_get(m, "mtime");
+	v = meta_get(m, "mtime");
 	if (v && !util_parse_iso8601(v, &a->mtime))
 		a->flags |= CACHE_F_MTIME;
 	for (size_t i = 0; i < m->n; i++)

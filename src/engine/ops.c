@@ -201,7 +201,7 @@ int eng_delete(struct eng *e, const char *container, const char *blob, const cha
 }
 
 int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct az_meta_list *m, const char *if_match, eng_commit_cb cb, void *arg)
+		 const struct meta_list *m, const char *if_match, eng_commit_cb cb, void *arg)
 {
 	struct op *op = op_new(e, OK_META, container, NULL, blob, arg);
 

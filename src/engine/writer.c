@@ -93,7 +93,7 @@ static void free_op(struct wop *op)
 	free(op->copy);
 	free(op->rbuf);
 	free(op->content_type);
-	az_meta_list_release(&op->meta);
+	meta_list_release(&op->meta);
 	free(op);
 }
 
@@ -614,7 +614,7 @@ void eng_writer_commit(struct eng_writer *w, const struct eng_commit_opts *o, en
 	}
 	op->commit_cb = cb;
 	if ((o && o->content_type && !(op->content_type = strdup(o->content_type))) ||
-	    (o && o->meta && az_meta_copy(&op->meta, o->meta) < 0)) {
+	    (o && o->meta && meta_copy(&op->meta, o->meta) < 0)) {
 		free_op(op);
 		cb(arg, -ENOMEM, NULL);
 		return;

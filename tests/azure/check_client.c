@@ -220,9 +220,9 @@ END_TEST
 START_TEST(test_client_copy_source_is_full_url)
 {
 	struct az_client sas;
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 
-	ck_assert_int_eq(az_meta_set(&m, "k", "v"), 0);
+	ck_assert_int_eq(meta_set(&m, "k", "v"), 0);
 	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", "s p#", "d?", &m, "\"0x5\"", "*"),
 	                 0);
 	ck_assert_str_eq(req.url, EP "/data/d%3F");
@@ -239,7 +239,7 @@ START_TEST(test_client_copy_source_is_full_url)
 	ck_assert_ptr_null(http_msg_header(&req, "x-ms-meta-k"));
 	ck_assert_ptr_null(http_msg_header(&req, "If-None-Match"));
 	az_client_release(&sas);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
@@ -279,50 +279,50 @@ END_TEST
 
 START_TEST(test_client_refuses_header_injection)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	struct az_write_opts o = {.if_match = "\"x\"\r\nX-Evil: 1"};
 
 	ck_assert_int_eq(az_req_put_blob(&cli, &req, "data", "f", 1, &o), -EINVAL);
 	o.if_match = NULL;
 	o.content_type = "text/plain\r\nX-Evil: 1";
 	ck_assert_int_eq(az_req_put_blob(&cli, &req, "data", "f", 1, &o), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "k", "a\nb"), -EINVAL);
-	/* A list that bypassed az_meta_set() is checked again by the builder. */
-	ck_assert_int_eq(az_meta_append(&m, "bad-name", 8, "v", 1), 0);
+	ck_assert_int_eq(meta_set(&m, "k", "a\nb"), -EINVAL);
+	/* A list that bypassed meta_set() is checked again by the builder. */
+	ck_assert_int_eq(meta_append(&m, "bad-name", 8, "v", 1), 0);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), -EINVAL);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
 START_TEST(test_client_metadata_count_capped_below_header_cap)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	char name[16];
 	int i, rc = 0;
 
 	/* The list refuses to grow past its cap, which leaves room in the request. */
 	for (i = 0; i < HTTP_MAX_HDRS + 1 && !rc; i++) {
 		snprintf(name, sizeof(name), "k%d", i);
-		rc = az_meta_set(&m, name, "v");
+		rc = meta_set(&m, name, "v");
 	}
 	ck_assert_int_eq(rc, -E2BIG);
 	ck_assert_int_lt(i, HTTP_MAX_HDRS);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), 0);
 	ck_assert(test_has_line(&req, "x-ms-meta-k0: v"));
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
 START_TEST(test_client_empty_metadata_value_not_sent)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 
-	ck_assert_int_eq(az_meta_append(&m, "empty", 5, "", 0), 0);
-	ck_assert_int_eq(az_meta_set(&m, "full", "1"), 0);
+	ck_assert_int_eq(meta_append(&m, "empty", 5, "", 0), 0);
+	ck_assert_int_eq(meta_set(&m, "full", "1"), 0);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), 0);
 	ck_assert_ptr_null(http_msg_header(&req, "x-ms-meta-empty"));
 	ck_assert(test_has_line(&req, "x-ms-meta-full: 1"));
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 

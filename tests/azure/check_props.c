@@ -30,10 +30,10 @@ START_TEST(test_props_from_head_response)
 	ck_assert_str_eq(p.content_type, "text/plain");
 	ck_assert_uint_eq(p.meta.n, 3);
 	ck_assert_str_eq(p.meta.items[1].name, "Mode"); /* case as sent */
-	ck_assert_str_eq(az_meta_get(&p.meta, "mode"), "0644");
-	ck_assert_str_eq(az_meta_get(&p.meta, "HDI_ISFOLDER"), "true");
-	ck_assert_str_eq(az_meta_get(&p.meta, "note"), "spaced value");
-	ck_assert_ptr_null(az_meta_get(&p.meta, "blob-type"));
+	ck_assert_str_eq(meta_get(&p.meta, "mode"), "0644");
+	ck_assert_str_eq(meta_get(&p.meta, "HDI_ISFOLDER"), "true");
+	ck_assert_str_eq(meta_get(&p.meta, "note"), "spaced value");
+	ck_assert_ptr_null(meta_get(&p.meta, "blob-type"));
 	az_props_release(&p);
 	http_msg_release(&r);
 }
@@ -95,36 +95,36 @@ END_TEST
 
 START_TEST(test_props_meta_list_operations)
 {
-	struct az_meta_list m = {0}, copy = {0};
+	struct meta_list m = {0}, copy = {0};
 
-	ck_assert_int_eq(az_meta_set(&m, "Mode", "0644"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "uid", "1000"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "MODE", "0755"), 0); /* replaces, case-insensitive */
+	ck_assert_int_eq(meta_set(&m, "Mode", "0644"), 0);
+	ck_assert_int_eq(meta_set(&m, "uid", "1000"), 0);
+	ck_assert_int_eq(meta_set(&m, "MODE", "0755"), 0); /* replaces, case-insensitive */
 	ck_assert_uint_eq(m.n, 2);
-	ck_assert_str_eq(az_meta_get(&m, "mode"), "0755");
+	ck_assert_str_eq(meta_get(&m, "mode"), "0755");
 	ck_assert_str_eq(m.items[0].name, "MODE");
 
-	ck_assert_int_eq(az_meta_set(&m, "bad-name", "x"), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "9lives", "x"), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "", "x"), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "empty", ""), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "_ok_1", "v"), 0);
+	ck_assert_int_eq(meta_set(&m, "bad-name", "x"), -EINVAL);
+	ck_assert_int_eq(meta_set(&m, "9lives", "x"), -EINVAL);
+	ck_assert_int_eq(meta_set(&m, "", "x"), -EINVAL);
+	ck_assert_int_eq(meta_set(&m, "empty", ""), -EINVAL);
+	ck_assert_int_eq(meta_set(&m, "_ok_1", "v"), 0);
 	ck_assert_uint_eq(m.n, 3);
 
-	ck_assert_int_eq(az_meta_copy(&copy, &m), 0);
-	az_meta_del(&m, "UID");
+	ck_assert_int_eq(meta_copy(&copy, &m), 0);
+	meta_del(&m, "UID");
 	ck_assert_uint_eq(m.n, 2);
-	ck_assert_ptr_null(az_meta_get(&m, "uid"));
-	ck_assert_str_eq(az_meta_get(&m, "_ok_1"), "v");
-	ck_assert_str_eq(az_meta_get(&copy, "uid"), "1000"); /* the copy is deep */
-	az_meta_del(&m, "absent");
+	ck_assert_ptr_null(meta_get(&m, "uid"));
+	ck_assert_str_eq(meta_get(&m, "_ok_1"), "v");
+	ck_assert_str_eq(meta_get(&copy, "uid"), "1000"); /* the copy is deep */
+	meta_del(&m, "absent");
 	ck_assert_uint_eq(m.n, 2);
-	ck_assert_ptr_null(az_meta_get(NULL, "x"));
+	ck_assert_ptr_null(meta_get(NULL, "x"));
 
-	ck_assert_int_eq(az_meta_copy(&copy, NULL), 0);
+	ck_assert_int_eq(meta_copy(&copy, NULL), 0);
 	ck_assert_uint_eq(copy.n, 0);
-	az_meta_list_release(&m);
-	az_meta_list_release(&copy);
+	meta_list_release(&m);
+	meta_list_release(&copy);
 	ck_assert_ptr_null(m.items);
 	ck_assert_uint_eq(m.n, 0);
 }
@@ -132,17 +132,17 @@ END_TEST
 
 START_TEST(test_props_meta_count_cap)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	char name[16];
 	int rc = 0, i;
 
 	for (i = 0; i < 1000 && rc == 0; i++) {
 		snprintf(name, sizeof(name), "k%d", i);
-		rc = az_meta_set(&m, name, "v");
+		rc = meta_set(&m, name, "v");
 	}
 	ck_assert_int_eq(rc, -E2BIG);
 	ck_assert_uint_eq(m.n, 512);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 

@@ -85,16 +85,16 @@ END_TEST
 
 START_TEST(test_sign_put_blob_with_body_type_and_metadata)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	struct az_write_opts o = {.content_type = "text/plain", .if_none_match = "*"};
 	struct az_client c;
 	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	ck_assert_int_eq(az_meta_set(&m, "a1", "one"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "a_1", "two"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "Mode", "0644"), 0);
+	ck_assert_int_eq(meta_set(&m, "a1", "one"), 0);
+	ck_assert_int_eq(meta_set(&m, "a_1", "two"), 0);
+	ck_assert_int_eq(meta_set(&m, "Mode", "0644"), 0);
 	o.meta = &m;
 	http_msg_init(&r);
 	ck_assert_int_eq(az_req_put_blob(&c, &r, "mycontainer", "dir/file.txt", 11, &o), 0);
@@ -108,7 +108,7 @@ START_TEST(test_sign_put_blob_with_body_type_and_metadata)
 	free(sts);
 	free(auth);
 	http_msg_release(&r);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 	az_client_release(&c);
 }
 END_TEST
