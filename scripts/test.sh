@@ -2,7 +2,8 @@
 # scripts/test.sh - everything CI checks, in one command (README command 2):
 #
 #   1. scripts/deps.sh (Debian packages, Azurite and the SDK from npm)
-#   2. build/       meson -Dwerror=true, debugoptimized; unit tests
+#   2. build/       meson -Dwerror=true, debugoptimized; unit tests; the
+#                   module arrows (scripts/check-layers.sh, one check)
 #   3. build-asan/  -Db_sanitize=address,undefined; unit tests with CK_FORK=no,
 #                   LeakSanitizer on (when it works here), UBSan halting
 #   4. the integration harness self-test, then the integration tests
@@ -185,6 +186,12 @@ say "build/: meson -Dwerror=true -Dbuildtype=debugoptimized"
 if setup_tree build -Dwerror=true -Dbuildtype=debugoptimized && build_tree build; then
 	build_ok=1
 	unit_tests build "unit (build)"
+	# The module arrows, from the archives' symbols: one check.
+	if scripts/check-layers.sh build; then
+		PASS=$((PASS + 1))
+	else
+		failure "scripts/check-layers.sh: a module uses a layer it must not"
+	fi
 else
 	failure "build/ does not build"
 fi

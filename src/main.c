@@ -273,9 +273,9 @@ static int check_access(struct daemon *d, struct net *net, const struct az_clien
 	pthread_cond_init(&s.cond, NULL);
 	net_req_init(&s.r);
 	az_error_clear(&e);
-	rc = src->container ? az_req_list_blobs(az, &s.r, src->container, src->prefix, "/", NULL, 1,
+	rc = src->container ? az_req_list_blobs(az, &s.r.msg, src->container, src->prefix, "/", NULL, 1,
 						false)
-			    : az_req_list_containers(az, &s.r, NULL, NULL, 1);
+			    : az_req_list_containers(az, &s.r.msg, NULL, NULL, 1);
 	if (rc < 0)
 		goto out;
 	s.r.done = sync_done;
@@ -288,7 +288,7 @@ static int check_access(struct daemon *d, struct net *net, const struct az_clien
 	while (!s.done)
 		pthread_cond_wait(&s.cond, &s.lock);
 	pthread_mutex_unlock(&s.lock);
-	rc = az_result(&s.r, &e);
+	rc = az_result(&s.r.msg, &e);
 out:
 	switch (rc) {
 	case 0:

@@ -1,9 +1,11 @@
 /*
  * azure.h - the Azure Blob Storage REST client: pure functions that build
- * signed requests (struct net_req) and parse what the service answers.
+ * signed requests (struct http_msg) and parse what the service answers.
  *
- * Layer: azure (uses net for the request struct only, and util). The only
- * code that includes OpenSSL and libxml2 headers.
+ * Layer: azure (uses util only). It builds, signs and parses plain HTTP
+ * messages (struct http_msg, httpmsg.h) and never sees net, which embeds
+ * the message in its requests. The only code that includes OpenSSL and
+ * libxml2 headers.
  *
  * Threads: every function is reentrant. A struct az_client is read-only
  * after az_client_init() and may be shared by all threads. libxml2 is
@@ -20,7 +22,9 @@
 #define AZBLOBFS_AZURE_H
 
 #include "common.h"
-#include "net.h"
+#include "buf.h"
+#include "httpmsg.h"
+#include "meta.h"
 #include <time.h>
 
 /* The one service version we speak; Azurite 3.35 accepts it. */
@@ -35,7 +39,7 @@ size_t az_name_chars(const char *name);
 #define AZ_DEV_ACCOUNT "devstoreaccount1"
 #define AZ_DEV_ENDPOINT "http://127.0.0.1:10000/devstoreaccount1"
 
-/* Operation slots for the net counters (struct net_req.op). */
+/* Operation slots for the net counters (struct http_msg.op). */
 enum az_op {
 	AZ_OP_LIST_CONTAINERS = 0,
 	AZ_OP_LIST_BLOBS,
@@ -172,35 +176,11 @@ struct az_client {
 int az_client_init(struct az_client *c, struct az_creds *creds);
 void az_client_release(struct az_client *c);
 
-struct az_meta {
-	char *name;   /* metadata name as on the wire (without x-ms-meta-) */
-	char *value;
-};
-
-struct az_meta_list {
-	struct az_meta *items;
-	size_t n;
-};
-
-/* A zeroed struct az_meta_list is an empty list. */
-void az_meta_list_release(struct az_meta_list *m);
-const char *az_meta_get(const struct az_meta_list *m, const char *name); /* case-insensitive */
-/*
- * Add or replace (case-insensitively) @name. Names must be C identifiers
- * (the service's rule); values must be non-empty (curl cannot send an
- * empty header), at most 8 KiB, without control characters. Leading and
- * trailing blanks of a value do not survive the trip through HTTP.
- * Returns 0, -EINVAL, -E2BIG (more than 512 pairs) or -ENOMEM.
- */
-int az_meta_set(struct az_meta_list *m, const char *name, const char *value) WARN_UNUSED;
-void az_meta_del(struct az_meta_list *m, const char *name);
-/* Replace @dst (a list or zeroed) with a copy of @src. Returns 0 or -ENOMEM (dst unchanged). */
-int az_meta_copy(struct az_meta_list *dst, const struct az_meta_list *src) WARN_UNUSED;
 
 /* Options of requests that write a blob. Every field optional. */
 struct az_write_opts {
 	const char *content_type;  /* NULL: az_content_type() of the blob name */
-	const struct az_meta_list *meta; /* pairs with empty values are not sent */
+	const struct meta_list *meta; /* pairs with empty values are not sent */
 	const char *if_match;      /* ETag (quoted) */
 	const char *if_none_match; /* "*" to create only */
 	const unsigned char *md5;  /* 16 bytes: Put Blob: Content-MD5 of the body;
@@ -209,66 +189,69 @@ struct az_write_opts {
 
 /*
  * Each builder resets @r's url and headers, fills method, url (names
- * percent-encoded exactly once), headers, op and prio, and installs
- * az_sign_prepare() as the prepare hook (it sets x-ms-date on every
+ * percent-encoded exactly once), headers, op and bulk (block transfers
+ * and Put Blobs of 1 MiB or more), and installs az_sign_prepare() as the
+ * sign hook (it sets x-ms-date on every
  * attempt and, with a key, the Shared Key Authorization; with a SAS the
  * SAS is in the URL and nothing is signed). Every PUT carries an explicit
  * Content-Length and Content-Type (empty when none, so curl adds none): the
  * net layer must send exactly these headers. The listing builders and Get
  * Block List raise r->resp_max (32 MiB, the most the XML parser accepts,
  * / 8 MiB) so that a full page fits.
- * Body, sink, done and arg are the caller's. Returns 0, -ENAMETOOLONG (blob
+ * The request body and the sink are the caller's. Returns 0, -ENAMETOOLONG (blob
  * name over AZ_MAX_BLOB_NAME characters), -EINVAL (invalid container
  * name, empty blob name, a value with control characters, a bad metadata
  * name, a zero-length range), -E2BIG (the headers would not fit in
- * NET_MAX_HDRS, i.e. too many metadata pairs) or -ENOMEM.
+ * HTTP_MAX_HDRS, i.e. too many metadata pairs) or -ENOMEM.
  */
-int az_req_list_containers(const struct az_client *c, struct net_req *r, const char *prefix,
+int az_req_list_containers(const struct az_client *c, struct http_msg *r, const char *prefix,
 			   const char *marker, unsigned maxresults);
 /* delimiter NULL: flat listing. */
-int az_req_list_blobs(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_list_blobs(const struct az_client *c, struct http_msg *r, const char *container,
 		      const char *prefix, const char *delimiter, const char *marker,
 		      unsigned maxresults, bool include_metadata);
-int az_req_get_container_props(const struct az_client *c, struct net_req *r,
+int az_req_get_container_props(const struct az_client *c, struct http_msg *r,
 			       const char *container);
-int az_req_get_props(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_props(const struct az_client *c, struct http_msg *r, const char *container,
 		     const char *blob);
 /* Ranged Get Blob: bytes [off, off+len). if_match may be NULL. */
-int az_req_get_range(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_range(const struct az_client *c, struct http_msg *r, const char *container,
 		     const char *blob, uint64_t off, uint64_t len, const char *if_match);
 /* Put Blob of a block blob; the body is set by the caller (body_len may be 0). */
-int az_req_put_blob(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *container,
 		    const char *blob, uint64_t len, const struct az_write_opts *o);
-int az_req_put_block(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *container,
 		     const char *blob, const char *block_id, uint64_t len, const unsigned char *md5);
 /*
  * Put Block List committing @n ids (base64, at most AZ_MAX_BLOCKS = 50,000),
  * all "Latest". The XML body is built in @body_out (initialised or zeroed;
- * its old contents are freed) and r->body points into it: keep @body_out
- * alive and unchanged until the request is done, then buf_release() it.
+ * its old contents are freed); the caller sends it as the request body
+ * (Content-Length is body_out->len), keeps it alive and unchanged until the
+ * request is done, then buf_release()s it.
  * o->content_type and o->md5 become the blob's x-ms-blob-content-type and
  * x-ms-blob-content-md5.
  */
-int az_req_put_block_list(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_block_list(const struct az_client *c, struct http_msg *r, const char *container,
 			  const char *blob, char *const *ids, size_t n, const struct az_write_opts *o,
 			  struct buf *body_out);
 /* Committed block list (blocklisttype=committed). */
-int az_req_get_block_list(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_block_list(const struct az_client *c, struct http_msg *r, const char *container,
 			  const char *blob);
 /* Delete Blob with its snapshots (x-ms-delete-snapshots: include), as blobfuse2 does. */
-int az_req_delete_blob(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char *container,
 		       const char *blob, const char *if_match);
 /*
  * Copy Blob within the account (x-ms-copy-source is the source's URL, with
  * the SAS when the client uses one). meta NULL (or empty) keeps the
- * source's metadata. The copy may be asynchronous: on 202 check the
- * x-ms-copy-status response header ("success" or "pending").
+ * source's metadata. if_none_match "*" copies only when the destination
+ * does not exist (NULL: replace). The copy may be asynchronous: on 202 ask
+ * az_copy_status().
  */
-int az_req_copy_blob(const struct az_client *c, struct net_req *r, const char *container,
-		     const char *src_blob, const char *dst_blob, const struct az_meta_list *meta,
-		     const char *src_if_match);
-int az_req_set_metadata(const struct az_client *c, struct net_req *r, const char *container,
-			const char *blob, const struct az_meta_list *meta, const char *if_match);
+int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *container,
+		     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
+		     const char *src_if_match, const char *if_none_match);
+int az_req_set_metadata(const struct az_client *c, struct http_msg *r, const char *container,
+			const char *blob, const struct meta_list *meta, const char *if_match);
 
 /*
  * Build a block id: base64 of 12 bytes (8-byte @nonce, 4-byte big-endian
@@ -301,18 +284,18 @@ void az_md5(const void *p, size_t n, unsigned char out[16]);
  * decoded. The caller frees the result. NULL on allocation failure or
  * when r->url is not an http(s) URL.
  */
-char *az_string_to_sign(const struct net_req *r, const char *account);
+char *az_string_to_sign(const struct http_msg *r, const char *account);
 
 /* base64(HMAC-SHA256(key, s)) into out (at least 45 bytes). */
 int az_hmac_sha256_b64(const unsigned char *key, size_t key_len, const char *s, char *out,
 		       size_t outlen);
 
 /*
- * The prepare hook installed by the builders (@client is the struct
+ * The sign hook (http_sign_fn) installed by the builders (@client is the struct
  * az_client): sets x-ms-date to now and, when the client has a key,
  * Authorization: SharedKey account:signature. Returns 0, -ENOMEM or -E2BIG.
  */
-int az_sign_prepare(struct net_req *r, void *client);
+int az_sign_prepare(struct http_msg *r, void *client);
 
 /* ------------------------------------------------------------------ */
 /* Responses                                                           */
@@ -327,7 +310,7 @@ int az_sign_prepare(struct net_req *r, void *client);
  * blob does not exist." -- the first line of the service's Message, cut
  * before anything quoted or signature-like, never a secret.
  */
-int az_result(const struct net_req *r, struct az_error *err);
+int az_result(const struct http_msg *r, struct az_error *err);
 
 /*
  * az_result() of a ranged Get Blob of @len bytes at @off into a sink, and
@@ -336,7 +319,7 @@ int az_result(const struct net_req *r, struct az_error *err);
  * is -EIO with a message saying what was wrong, so that bytes from the
  * wrong place never pass for the file's.
  */
-int az_range_result(const struct net_req *r, uint64_t off, uint64_t len, struct az_error *err);
+int az_range_result(const struct http_msg *r, uint64_t off, uint64_t len, struct az_error *err);
 
 /*
  * The one table from HTTP status + service error code (may be NULL) to
@@ -369,7 +352,7 @@ struct az_item {
 	struct timespec ctime;      /* Creation-Time, 0 when absent */
 	char etag[AZ_ETAG_MAX];     /* quoted, as the ETag header has it */
 	char content_type[128];
-	struct az_meta_list meta;
+	struct meta_list meta;
 };
 
 struct az_list {
@@ -415,7 +398,7 @@ struct az_props {
 	struct timespec mtime;
 	char etag[AZ_ETAG_MAX];
 	char content_type[128];
-	struct az_meta_list meta;   /* x-ms-meta-* */
+	struct meta_list meta;   /* x-ms-meta-* */
 };
 
 /*
@@ -426,7 +409,24 @@ struct az_props {
  * -EBADMSG (no size, a malformed size, date or ETag) or -ENOMEM; on
  * failure @out is left empty.
  */
-int az_props_from_response(const struct net_req *r, struct az_props *out);
+int az_props_from_response(const struct http_msg *r, struct az_props *out);
 void az_props_release(struct az_props *p);
+
+/* What the service says about a blob it just wrote (Put Blob, Put Block List, Set Metadata). */
+struct az_commit {
+	char etag[AZ_ETAG_MAX];  /* the ETag header as sent, "" when absent or too long */
+	struct timespec mtime;   /* Last-Modified; the local clock when absent or malformed */
+};
+
+/* Fill @out from the response headers of a successful write. Cannot fail. */
+void az_commit_result(const struct http_msg *r, struct az_commit *out);
+
+/*
+ * The state of a Copy Blob from its x-ms-copy-status response header:
+ * 0 when the copy is done ("success", or no header: a synchronous copy),
+ * -EINPROGRESS when it is "pending" (ask again with Get Blob Properties),
+ * -EIO when it failed or was aborted.
+ */
+int az_copy_status(const struct http_msg *r);
 
 #endif

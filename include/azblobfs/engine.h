@@ -64,6 +64,18 @@ int eng_new(const struct eng_config *cfg, struct net *net, const struct az_clien
 	    struct eng **out) WARN_UNUSED;
 void eng_free(struct eng *e);
 struct net *eng_net(struct eng *e);
+
+/*
+ * Append the request counters as JSON members to @b: "requests" (per
+ * operation name, per outcome), "total_requests", "bytes_in", "bytes_out",
+ * "retries", "connections", "inflight", "inflight_peak", "queued", each
+ * followed by a comma. Any thread. Returns 0 or -ENOMEM / -ENOBUFS (@b
+ * then holds a partial text).
+ */
+int eng_stats_json(struct eng *e, struct buf *b);
+
+/* True when @blob has more characters than the service takes in a blob name. */
+bool eng_blob_name_too_long(const char *blob);
 const struct az_client *eng_az(struct eng *e);
 const struct eng_config *eng_config(const struct eng *e);
 
@@ -201,7 +213,7 @@ struct eng_wbase {
 
 struct eng_commit_opts {
 	const char *content_type;         /* NULL: from the name's extension */
-	const struct az_meta_list *meta;  /* the blob's metadata after the commit */
+	const struct meta_list *meta;  /* the blob's metadata after the commit */
 };
 
 struct eng_commit_result {
@@ -258,7 +270,7 @@ int eng_put_small(struct eng *e, const char *container, const char *blob, const 
 int eng_delete(struct eng *e, const char *container, const char *blob, const char *if_match,
 	       eng_done_cb cb, void *arg) WARN_UNUSED;
 int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct az_meta_list *m, const char *if_match, eng_commit_cb cb,
+		 const struct meta_list *m, const char *if_match, eng_commit_cb cb,
 		 void *arg) WARN_UNUSED;
 /* The first @max bytes of a blob (a symlink's target). */
 int eng_get_small(struct eng *e, const char *container, const char *blob, size_t max,

@@ -16,10 +16,9 @@
 #define AZBLOBFS_FS_H
 
 #include "common.h"
-#include "azure.h"
 #include "cache.h"
+#include "meta.h"
 #include "engine.h"
-#include "net.h"
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>

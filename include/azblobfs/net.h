@@ -9,7 +9,7 @@
  *    may be called from any thread. They only queue work and wake the
  *    engine (curl_multi_wakeup); they never block on the network.
  *  - Everything else about a request happens on the engine thread: the
- *    prepare hook before each attempt, retries, and the done callback.
+ *    sign hook before each attempt, retries, and the done callback.
  *  - A done callback or a task must not block. It may submit new requests
  *    and schedule tasks.
  *
@@ -32,12 +32,10 @@
 
 #include "common.h"
 #include "buf.h"
+#include "httpmsg.h"
 #include "list.h"
 
-#define NET_OP_MAX 24        /* operation slots for the counters */
-#define NET_MAX_HDRS 1024    /* request header lines (metadata travels as headers) */
-#define NET_MAX_RESP_HDRS 64 /* response header lines kept */
-#define NET_RESP_HDR_MAX 4096 /* longest response header line kept */
+#define NET_OP_MAX HTTP_OP_MAX /* operation slots for the counters: msg.op */
 
 enum net_prio {
 	NET_PRIO_META = 0, /* listings, properties, commits: small and latency-bound */
@@ -72,29 +70,25 @@ struct net;
 struct net_req;
 
 typedef void (*net_done_fn)(struct net_req *r);
-typedef int (*net_prepare_fn)(struct net_req *r, void *arg);
 
 struct net_req {
+	/*
+	 * The HTTP exchange: method, URL, header lines, the sign hook, where
+	 * the response body goes, and (valid in done()) status, response
+	 * headers, body and transport error (httpmsg.h). Usually filled by an
+	 * azure request builder. msg.op is the counter slot (< NET_OP_MAX);
+	 * msg.bulk puts the request in NET_PRIO_BULK whatever prio says.
+	 * msg.sign is called on the engine thread before every attempt, after
+	 * the previous attempt's results were cleared.
+	 */
+	struct http_msg msg;
+
 	/* ---- set by the caller before net_submit() ---- */
-	const char *method;           /* "GET", "PUT", "HEAD", "DELETE", ...: static string */
-	char *url;                    /* owned; freed by net_req_release() */
-	char **hdrs;                  /* owned "Name: value" lines, at most NET_MAX_HDRS */
-	unsigned nhdrs;
-	unsigned hdrs_cap;
-	unsigned op;                  /* counter slot, < NET_OP_MAX */
 	enum net_prio prio;
 	uint64_t deadline_ms;         /* absolute util_now_ms(); 0: now + config default */
 	unsigned max_retries;         /* 0: config default; use NET_NO_RETRY for none */
 	bool persist;                 /* retry until the deadline, past max_retries (not with
 				       * NET_NO_RETRY): commits and their blocks */
-	/*
-	 * Called on the engine thread before every attempt, after the
-	 * previous attempt's results were cleared. Sets the headers that
-	 * change per attempt (date, signature). A negative return fails the
-	 * request with that error.
-	 */
-	net_prepare_fn prepare;
-	void *prepare_arg;
 
 	/*
 	 * Request body: memory (body) or a file (body_fd >= 0), not owned.
@@ -109,26 +103,10 @@ struct net_req {
 	uint64_t body_off;
 	uint64_t body_len;
 
-	/*
-	 * Response body: when sink is set, a 2xx body is written there (at
-	 * most sink_cap bytes; more fails the request with -EOVERFLOW);
-	 * any other body, and every body without a sink, goes to resp,
-	 * which grows to resp_max bytes (more fails with -ENOBUFS).
-	 */
-	char *sink;
-	size_t sink_cap;
-	size_t resp_max;
-
 	net_done_fn done;             /* engine thread; must not block */
 	void *arg;                    /* the caller's */
 
-	/* ---- results, valid in done() ---- */
-	int status;                   /* final HTTP status, 0 when none arrived */
-	int err;                      /* 0, or -errno of a transport failure (see below) */
-	size_t sink_len;              /* bytes written to sink */
-	struct buf resp;              /* body when not sunk (always NUL-terminated) */
-	char *rhdrs[NET_MAX_RESP_HDRS]; /* response header lines of the final attempt */
-	unsigned nrhdrs;
+	/* ---- results, valid in done() (the rest is in msg) ---- */
 	unsigned attempts;
 
 	/* ---- private to net ---- */
@@ -146,34 +124,17 @@ struct net_req {
 #define NET_NO_RETRY (~0U)
 
 /*
- * err values: -ETIMEDOUT (deadline or stall), -ECONNREFUSED, -ECONNRESET,
+ * msg.err values: -ETIMEDOUT (deadline or stall), -ECONNREFUSED, -ECONNRESET,
  * -EHOSTUNREACH (DNS or route), -EPROTO (TLS or HTTP framing),
  * -EOVERFLOW (sink too small), -ENOBUFS (resp_max exceeded), -ECANCELED,
  * -ENOMEM, -EIO (anything else).
  */
 
-/* Zero the request, set body_fd to -1 and resp_max to 64 KiB. */
+/* Zero the request (http_msg_init() of msg), set body_fd and body_dfd to -1. */
 void net_req_init(struct net_req *r);
 
-/* Free url, header lines, response headers and resp. NULL-safe. */
+/* http_msg_release() of msg. NULL-safe. */
 void net_req_release(struct net_req *r);
-
-/* Take ownership of @url (malloc'd) and free any previous one. */
-void net_req_set_url(struct net_req *r, char *url);
-
-/*
- * Set header @name to the formatted value, replacing a header of the same
- * name (case-insensitive). An empty value sends "Name:" which tells curl to
- * send no such header. Returns 0, -ENOMEM or -E2BIG (too many headers).
- */
-int net_req_set_header(struct net_req *r, const char *name, const char *fmt, ...)
-	PRINTF_LIKE(3, 4) WARN_UNUSED;
-
-/* Value of request header @name, or NULL. */
-const char *net_req_header(const struct net_req *r, const char *name);
-
-/* Value of response header @name (case-insensitive), trimmed, or NULL. */
-const char *net_resp_header(const struct net_req *r, const char *name);
 
 /*
  * Start the engine thread. Returns 0 and *out, or -errno (nothing started).

@@ -19,9 +19,7 @@
 /* Committed blocks per blob (service limit). */
 #define AZ_MAX_BLOCKS 50000
 /* Metadata pairs per blob or listing item (the service's 8 KiB allow a few hundred). */
-#define AZ_MAX_META 512
 /* Bytes of one metadata value (the service allows 8 KiB for all of them). */
-#define AZ_META_VALUE_MAX (8 * KIB)
 
 /* ---- base64 (crypto.c, OpenSSL) ---- */
 
@@ -100,18 +98,6 @@ struct _xmlDoc;
  */
 int az_xml_read(const char *xml, size_t len, const char *what, struct _xmlDoc **doc,
                 struct az_error *err);
-
-/* ---- metadata (meta.c) ---- */
-
-/* True for a metadata name the service accepts (a C identifier, at most 256 bytes). */
-bool az_meta_name_valid(const char *name);
-
-/* True for a header value we can send and sign unchanged (no control characters). */
-bool az_header_value_valid(const char *v);
-
-/* Append without checking for duplicates (parsers). Returns 0, -E2BIG or -ENOMEM. */
-int az_meta_append(struct az_meta_list *m, const char *name, size_t name_len, const char *value,
-                   size_t value_len);
 
 /* ---- properties (props.c) ---- */
 

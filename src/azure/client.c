@@ -1,9 +1,9 @@
 /*
  * client.c - struct az_client and the request builders.
  *
- * A builder turns one REST operation into a struct net_req: method, URL
+ * A builder turns one REST operation into a struct http_msg: method, URL
  * (names percent-encoded once, query values fully encoded), the headers
- * that are signed, and the prepare hook that dates and signs each attempt.
+ * that are signed, and the sign hook that dates and signs each attempt.
  * Every header that takes part in the signature is set here explicitly --
  * Content-Length for every PUT, Content-Type (empty when there is none, so
  * curl adds none) -- so what az_string_to_sign() sees is what curl sends.
@@ -118,8 +118,8 @@ static int make_url(const struct az_client *c, const char *container, const char
 }
 
 /* Reset @r's URL and headers and fill what every request has. */
-static int begin(const struct az_client *c, struct net_req *r, const char *method, enum az_op op,
-                 enum net_prio prio, const char *container, const char *blob, struct query *q)
+static int begin(const struct az_client *c, struct http_msg *r, const char *method, enum az_op op,
+                 bool bulk, const char *container, const char *blob, struct query *q)
 {
 	char *url = NULL;
 	int rc;
@@ -133,67 +133,65 @@ static int begin(const struct az_client *c, struct net_req *r, const char *metho
 	buf_release(&q->b);
 	if (rc < 0)
 		return rc;
-	for (unsigned i = 0; i < r->nhdrs; i++)
-		free(r->hdrs[i]);
-	r->nhdrs = 0;
-	net_req_set_url(r, url);
+	http_msg_reset_request(r);
+	http_msg_set_url(r, url);
 	r->method = method;
 	r->op = op;
-	r->prio = prio;
-	r->prepare = az_sign_prepare;
-	r->prepare_arg = (void *)c;
-	return net_req_set_header(r, "x-ms-version", "%s", AZ_API_VERSION);
+	r->bulk = bulk;
+	r->sign = az_sign_prepare;
+	r->sign_arg = (void *)c;
+	return http_msg_set_header(r, "x-ms-version", "%s", AZ_API_VERSION);
 }
 
 /* Set a header whose value comes from a caller; refuse what cannot be sent as is. */
-static int set_value(struct net_req *r, const char *name, const char *value)
+static int set_value(struct http_msg *r, const char *name, const char *value)
 {
 	if (!value)
 		return 0;
-	if (!*value || !az_header_value_valid(value))
+	if (!*value || !meta_value_valid(value))
 		return -EINVAL;
-	return net_req_set_header(r, name, "%s", value);
+	return http_msg_set_header(r, name, "%s", value);
 }
 
-static int set_body_headers(struct net_req *r, uint64_t len, const char *content_type)
+static int set_body_headers(struct http_msg *r, uint64_t len, const char *content_type)
 {
-	int rc = net_req_set_header(r, "Content-Length", "%" PRIu64, len);
+	int rc = http_msg_set_header(r, "Content-Length", "%" PRIu64, len);
 
 	if (rc < 0)
 		return rc;
-	if (content_type && !az_header_value_valid(content_type))
+	if (content_type && !meta_value_valid(content_type))
 		return -EINVAL;
 	/* An empty value sends no Content-Type at all, and signs as empty. */
-	return net_req_set_header(r, "Content-Type", "%s", content_type ? content_type : "");
+	return http_msg_set_header(r, "Content-Type", "%s", content_type ? content_type : "");
 }
 
-static int set_md5(struct net_req *r, const char *name, const unsigned char *md5)
+static int set_md5(struct http_msg *r, const char *name, const unsigned char *md5)
 {
 	_cleanup_free_ char *b = NULL;
 
 	if (!md5)
 		return 0;
 	b = az_b64_encode(md5, 16);
-	return b ? net_req_set_header(r, name, "%s", b) : -ENOMEM;
+	return b ? http_msg_set_header(r, name, "%s", b) : -ENOMEM;
 }
 
 /*
  * x-ms-meta-* headers. Empty values are skipped: curl cannot send an empty
  * header line, and signing one it does not send would fail every request.
  */
-static int set_meta(struct net_req *r, const struct az_meta_list *m)
+static int set_meta(struct http_msg *r, const struct meta_list *m)
 {
 	char name[300];
 	int rc;
 
 	for (size_t i = 0; m && i < m->n; i++) {
-		if (!az_meta_name_valid(m->items[i].name) ||
-		    !az_header_value_valid(m->items[i].value))
+		if (!meta_name_valid(m->items[i].name) ||
+		    !meta_value_valid(m->items[i].value))
 			return -EINVAL;
 		if (!*m->items[i].value)
 			continue;
 		snprintf(name, sizeof(name), "x-ms-meta-%s", m->items[i].name);
-		rc = net_req_set_header(r, name, "%s", m->items[i].value);
+		rc = http_msg_set_header(r, name, "%s", m->items[i].value);
 		if (rc < 0)
 			return rc;
 	}
@@ -201,14 +199,14 @@ static int set_meta(struct net_req *r, const struct az_meta_list *m)
 }
 
 /* Fail at build time, not at the first attempt, when signing would not fit. */
-static int finish(struct net_req *r, int rc)
+static int finish(struct http_msg *r, int rc)
 {
-	if (rc == 0 && r->nhdrs + SIGN_HDRS > NET_MAX_HDRS)
+	if (rc == 0 && r->nhdrs + SIGN_HDRS > HTTP_MAX_HDRS)
 		rc = -E2BIG;
 	return rc;
 }
 
-static void want_resp(struct net_req *r, size_t max)
+static void want_resp(struct http_msg *r, size_t max)
 {
 	r->resp_max = max;
 	if (!r->resp.len) {
@@ -217,7 +215,7 @@ static void want_resp(struct net_req *r, size_t max)
 	}
 }
 
-int az_req_list_containers(const struct az_client *c, struct net_req *r, const char *prefix,
+int az_req_list_containers(const struct az_client *c, struct http_msg *r, const char *prefix,
                            const char *marker, unsigned maxresults)
 {
 	struct query q;
@@ -233,12 +231,12 @@ int az_req_list_containers(const struct az_client *c, struct net_req *r, const c
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "GET", AZ_OP_LIST_CONTAINERS, NET_PRIO_META, NULL, NULL, &q);
+	rc = begin(c, r, "GET", AZ_OP_LIST_CONTAINERS, false, NULL, NULL, &q);
 	want_resp(r, AZ_LIST_RESP_MAX);
 	return finish(r, rc);
 }
 
-int az_req_list_blobs(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_list_blobs(const struct az_client *c, struct http_msg *r, const char *container,
                       const char *prefix, const char *delimiter, const char *marker,
                       unsigned maxresults, bool include_metadata)
 {
@@ -260,12 +258,12 @@ int az_req_list_blobs(const struct az_client *c, struct net_req *r, const char *
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "GET", AZ_OP_LIST_BLOBS, NET_PRIO_META, container, NULL, &q);
+	rc = begin(c, r, "GET", AZ_OP_LIST_BLOBS, false, container, NULL, &q);
 	want_resp(r, AZ_LIST_RESP_MAX);
 	return finish(r, rc);
 }
 
-int az_req_get_container_props(const struct az_client *c, struct net_req *r, const char *container)
+int az_req_get_container_props(const struct az_client *c, struct http_msg *r, const char *container)
 {
 	struct query q;
 	int rc;
@@ -277,11 +275,11 @@ int az_req_get_container_props(const struct az_client *c, struct net_req *r, con
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "HEAD", AZ_OP_GET_CONTAINER_PROPS, NET_PRIO_META, container, NULL, &q);
+	rc = begin(c, r, "HEAD", AZ_OP_GET_CONTAINER_PROPS, false, container, NULL, &q);
 	return finish(r, rc);
 }
 
-int az_req_get_props(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_props(const struct az_client *c, struct http_msg *r, const char *container,
                      const char *blob)
 {
 	struct query q;
@@ -290,11 +288,11 @@ int az_req_get_props(const struct az_client *c, struct net_req *r, const char *c
 	if (!container || !blob)
 		return -EINVAL;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "HEAD", AZ_OP_GET_PROPS, NET_PRIO_META, container, blob, &q);
+	rc = begin(c, r, "HEAD", AZ_OP_GET_PROPS, false, container, blob, &q);
 	return finish(r, rc);
 }
 
-int az_req_get_range(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_range(const struct az_client *c, struct http_msg *r, const char *container,
                      const char *blob, uint64_t off, uint64_t len, const char *if_match)
 {
 	struct query q;
@@ -303,9 +301,9 @@ int az_req_get_range(const struct az_client *c, struct net_req *r, const char *c
 	if (!container || !blob || !len || off > UINT64_MAX - len)
 		return -EINVAL;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "GET", AZ_OP_GET_BLOB, NET_PRIO_BULK, container, blob, &q);
+	rc = begin(c, r, "GET", AZ_OP_GET_BLOB, true, container, blob, &q);
 	if (rc == 0)
-		rc = net_req_set_header(r, "x-ms-range", "bytes=%" PRIu64 "-%" PRIu64, off,
+		rc = http_msg_set_header(r, "x-ms-range", "bytes=%" PRIu64 "-%" PRIu64, off,
 		                        off + len - 1);
 	if (rc == 0)
 		rc = set_value(r, "If-Match", if_match);
@@ -313,7 +311,7 @@ int az_req_get_range(const struct az_client *c, struct net_req *r, const char *c
 }
 
 /* Conditions and metadata shared by the writes. */
-static int set_write_opts(struct net_req *r, const struct az_write_opts *o)
+static int set_write_opts(struct http_msg *r, const struct az_write_opts *o)
 {
 	int rc;
 
@@ -325,7 +323,7 @@ static int set_write_opts(struct net_req *r, const struct az_write_opts *o)
 	return set_meta(r, o->meta);
 }
 
-int az_req_put_blob(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *container,
                     const char *blob, uint64_t len, const struct az_write_opts *o)
 {
 	struct query q;
@@ -335,13 +333,13 @@ int az_req_put_blob(const struct az_client *c, struct net_req *r, const char *co
 	if (!container || !blob)
 		return -EINVAL;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOB, len < MIB ? NET_PRIO_META : NET_PRIO_BULK,
+	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOB, len >= MIB,
 	           container, blob, &q);
 	type = o && o->content_type ? o->content_type : az_content_type(blob);
 	if (rc == 0)
 		rc = set_body_headers(r, len, type);
 	if (rc == 0)
-		rc = net_req_set_header(r, "x-ms-blob-type", "BlockBlob");
+		rc = http_msg_set_header(r, "x-ms-blob-type", "BlockBlob");
 	if (rc == 0)
 		rc = set_md5(r, "Content-MD5", o ? o->md5 : NULL);
 	if (rc == 0)
@@ -349,7 +347,7 @@ int az_req_put_blob(const struct az_client *c, struct net_req *r, const char *co
 	return finish(r, rc);
 }
 
-int az_req_put_block(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *container,
                      const char *blob, const char *block_id, uint64_t len, const unsigned char *md5)
 {
 	struct query q;
@@ -363,7 +361,7 @@ int az_req_put_block(const struct az_client *c, struct net_req *r, const char *c
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOCK, NET_PRIO_BULK, container, blob, &q);
+	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOCK, true, container, blob, &q);
 	if (rc == 0)
 		rc = set_body_headers(r, len, NULL);
 	if (rc == 0)
@@ -371,7 +369,7 @@ int az_req_put_block(const struct az_client *c, struct net_req *r, const char *c
 	return finish(r, rc);
 }
 
-int az_req_put_block_list(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_put_block_list(const struct az_client *c, struct http_msg *r, const char *container,
                           const char *blob, char *const *ids, size_t n,
                           const struct az_write_opts *o, struct buf *body_out)
 {
@@ -400,7 +398,7 @@ int az_req_put_block_list(const struct az_client *c, struct net_req *r, const ch
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOCK_LIST, NET_PRIO_META, container, blob, &q);
+	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOCK_LIST, false, container, blob, &q);
 	type = o && o->content_type ? o->content_type : az_content_type(blob);
 	if (rc == 0)
 		rc = set_body_headers(r, body_out->len, "application/xml");
@@ -410,15 +408,10 @@ int az_req_put_block_list(const struct az_client *c, struct net_req *r, const ch
 		rc = set_md5(r, "x-ms-blob-content-md5", o ? o->md5 : NULL);
 	if (rc == 0)
 		rc = set_write_opts(r, o);
-	r->body = body_out->data;
-	r->body_fd = -1;
-	r->body_dfd = -1;
-	r->body_off = 0;
-	r->body_len = body_out->len;
 	return finish(r, rc);
 }
 
-int az_req_get_block_list(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_get_block_list(const struct az_client *c, struct http_msg *r, const char *container,
                           const char *blob)
 {
 	struct query q;
@@ -432,12 +425,12 @@ int az_req_get_block_list(const struct az_client *c, struct net_req *r, const ch
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "GET", AZ_OP_GET_BLOCK_LIST, NET_PRIO_META, container, blob, &q);
+	rc = begin(c, r, "GET", AZ_OP_GET_BLOCK_LIST, false, container, blob, &q);
 	want_resp(r, AZ_BLOCKLIST_RESP_MAX);
 	return finish(r, rc);
 }
 
-int az_req_delete_blob(const struct az_client *c, struct net_req *r, const char *container,
+int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char *container,
                        const char *blob, const char *if_match)
 {
 	struct query q;
@@ -446,18 +439,18 @@ int az_req_delete_blob(const struct az_client *c, struct net_req *r, const char 
 	if (!container || !blob)
 		return -EINVAL;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "DELETE", AZ_OP_DELETE_BLOB, NET_PRIO_META, container, blob, &q);
+	rc = begin(c, r, "DELETE", AZ_OP_DELETE_BLOB, false, container, blob, &q);
 	/* unlink() removes the file, whatever snapshots it has (as blobfuse2 does). */
 	if (rc == 0)
-		rc = net_req_set_header(r, "x-ms-delete-snapshots", "include");
+		rc = http_msg_set_header(r, "x-ms-delete-snapshots", "include");
 	if (rc == 0)
 		rc = set_value(r, "If-Match", if_match);
 	return finish(r, rc);
 }
 
-int az_req_copy_blob(const struct az_client *c, struct net_req *r, const char *container,
-                     const char *src_blob, const char *dst_blob, const struct az_meta_list *meta,
-                     const char *src_if_match)
+int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *container,
+                     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
+                     const char *src_if_match, const char *if_none_match)
 {
 	_cleanup_free_ char *src = NULL;
 	struct query q;
@@ -474,20 +467,22 @@ int az_req_copy_blob(const struct az_client *c, struct net_req *r, const char *c
 	if (rc < 0)
 		return rc;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "PUT", AZ_OP_COPY_BLOB, NET_PRIO_META, container, dst_blob, &q);
+	rc = begin(c, r, "PUT", AZ_OP_COPY_BLOB, false, container, dst_blob, &q);
 	if (rc == 0)
 		rc = set_body_headers(r, 0, NULL);
 	if (rc == 0)
-		rc = net_req_set_header(r, "x-ms-copy-source", "%s", src);
+		rc = http_msg_set_header(r, "x-ms-copy-source", "%s", src);
 	if (rc == 0)
 		rc = set_value(r, "x-ms-source-if-match", src_if_match);
 	if (rc == 0)
 		rc = set_meta(r, meta);
+	if (rc == 0)
+		rc = set_value(r, "If-None-Match", if_none_match);
 	return finish(r, rc);
 }
 
-int az_req_set_metadata(const struct az_client *c, struct net_req *r, const char *container,
-                        const char *blob, const struct az_meta_list *meta, const char *if_match)
+int az_req_set_metadata(const struct az_client *c, struct http_msg *r, const char *container,
+                        const char *blob, const struct meta_list *meta, const char *if_match)
 {
 	struct query q;
 	int rc;
@@ -499,7 +494,7 @@ int az_req_set_metadata(const struct az_client *c, struct net_req *r, const char
 		buf_release(&q.b);
 		return rc;
 	}
-	rc = begin(c, r, "PUT", AZ_OP_SET_METADATA, NET_PRIO_META, container, blob, &q);
+	rc = begin(c, r, "PUT", AZ_OP_SET_METADATA, false, container, blob, &q);
 	if (rc == 0)
 		rc = set_body_headers(r, 0, NULL);
 	if (rc == 0)

@@ -211,7 +211,7 @@ static void copy_code(struct az_error *err, const char *code)
 	err->code[n] = '\0';
 }
 
-int az_result(const struct net_req *r, struct az_error *err)
+int az_result(const struct http_msg *r, struct az_error *err)
 {
 	struct az_error body;
 	struct az_error tmp;
@@ -238,7 +238,7 @@ int az_result(const struct net_req *r, struct az_error *err)
 	az_error_clear(&body);
 	if (r->resp.len && r->resp.data && memchr(r->resp.data, '<', MIN(r->resp.len, 64)))
 		(void)az_parse_error(r->resp.data, r->resp.len, &body);
-	hcode = net_resp_header(r, "x-ms-error-code");
+	hcode = http_msg_resp_header(r, "x-ms-error-code");
 	copy_code(err, hcode && *hcode ? hcode : body.code);
 	first_line(body.message);
 	scrub_message(body.message);
@@ -257,7 +257,7 @@ int az_result(const struct net_req *r, struct az_error *err)
 	return rc;
 }
 
-int az_range_result(const struct net_req *r, uint64_t off, uint64_t len, struct az_error *err)
+int az_range_result(const struct http_msg *r, uint64_t off, uint64_t len, struct az_error *err)
 {
 	unsigned long long start, last, total;
 	const char *cr;
@@ -267,7 +267,7 @@ int az_range_result(const struct net_req *r, uint64_t off, uint64_t len, struct 
 		return rc;
 	if (r->status != 206)
 		return az_error_set(err, -EIO, "HTTP %d to a ranged read (expected 206)", r->status);
-	cr = net_resp_header(r, "Content-Range");
+	cr = http_msg_resp_header(r, "Content-Range");
 	if (!cr || sscanf(cr, "bytes %llu-%llu/%llu", &start, &last, &total) != 3)
 		return az_error_set(err, -EIO, "ranged read without a valid Content-Range");
 	if (start != off || last + 1 != off + len)

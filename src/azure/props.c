@@ -67,23 +67,23 @@ int az_etag_store(char out[AZ_ETAG_MAX], const char *v, size_t n)
 	return 0;
 }
 
-int az_props_from_response(const struct net_req *r, struct az_props *out)
+int az_props_from_response(const struct http_msg *r, struct az_props *out)
 {
 	const char *v;
 	time_t t;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((v = net_resp_header(r, "Content-Range"))) {
+	if ((v = http_msg_resp_header(r, "Content-Range"))) {
 		rc = content_range_total(v, &out->size);
-	} else if ((v = net_resp_header(r, "Content-Length"))) {
+	} else if ((v = http_msg_resp_header(r, "Content-Length"))) {
 		rc = parse_u64(v, value_len(v), &out->size);
 	} else {
 		rc = -EBADMSG;
 	}
 	if (rc < 0)
 		goto out;
-	if ((v = net_resp_header(r, "Last-Modified"))) {
+	if ((v = http_msg_resp_header(r, "Last-Modified"))) {
 		rc = util_parse_http_date(v, &t);
 		if (rc < 0) {
 			rc = -EBADMSG;
@@ -91,12 +91,12 @@ int az_props_from_response(const struct net_req *r, struct az_props *out)
 		}
 		out->mtime.tv_sec = t;
 	}
-	if ((v = net_resp_header(r, "ETag")) && *v) {
+	if ((v = http_msg_resp_header(r, "ETag")) && *v) {
 		rc = az_etag_store(out->etag, v, value_len(v));
 		if (rc < 0)
 			goto out;
 	}
-	if ((v = net_resp_header(r, "Content-Type")) && value_len(v) < sizeof(out->content_type))
+	if ((v = http_msg_resp_header(r, "Content-Type")) && value_len(v) < sizeof(out->content_type))
 		snprintf(out->content_type, sizeof(out->content_type), "%.*s", (int)value_len(v),
 		         v);
 
@@ -110,7 +110,7 @@ int az_props_from_response(const struct net_req *r, struct az_props *out)
 		while (*val == ' ' || *val == '\t')
 			val++;
 		vlen = value_len(val);
-		rc = az_meta_append(&out->meta, line + 10, (size_t)(colon - line - 10), val, vlen);
+		rc = meta_append(&out->meta, line + 10, (size_t)(colon - line - 10), val, vlen);
 		if (rc < 0)
 			goto out;
 	}
@@ -125,6 +125,27 @@ void az_props_release(struct az_props *p)
 {
 	if (!p)
 		return;
-	az_meta_list_release(&p->meta);
+	meta_list_release(&p->meta);
 	memset(p, 0, sizeof(*p));
+}
+
+void az_commit_result(const struct http_msg *r, struct az_commit *out)
+{
+	const char *v = http_msg_resp_header(r, "ETag");
+
+	memset(out, 0, sizeof(*out));
+	if (v && strlen(v) < sizeof(out->etag))
+		strcpy(out->etag, v);
+	v = http_msg_resp_header(r, "Last-Modified");
+	if (!v || util_parse_http_date(v, &out->mtime.tv_sec) < 0)
+		clock_gettime(CLOCK_REALTIME, &out->mtime);
+}
+
+int az_copy_status(const struct http_msg *r)
+{
+	const char *status = http_msg_resp_header(r, "x-ms-copy-status");
+
+	if (!status || !strcmp(status, "success"))
+		return 0;
+	return strcmp(status, "pending") ? -EIO : -EINPROGRESS;
 }

@@ -1,6 +1,6 @@
 /*
  * sign.c - Shared Key authorization: the string-to-sign of a request and
- * the prepare hook that dates and signs every attempt.
+ * the sign hook that dates and signs every attempt.
  *
  * What is signed must be exactly what goes on the wire, so everything here
  * reads the request as built (r->method, r->url, r->hdrs) rather than the
@@ -144,7 +144,7 @@ static int put_trimmed(struct buf *b, const char *s, size_t n)
 	return buf_append(b, s, n);
 }
 
-static int put_standard_headers(struct buf *b, const struct net_req *r)
+static int put_standard_headers(struct buf *b, const struct http_msg *r)
 {
 	static const char *const names[] = {
 	    "Content-Encoding",
@@ -162,7 +162,7 @@ static int put_standard_headers(struct buf *b, const struct net_req *r)
 	int rc;
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		const char *v = net_req_header(r, names[i]);
+		const char *v = http_msg_header(r, names[i]);
 
 		/* Since 2015-02-21 a zero Content-Length is signed as empty. */
 		if (v && !strcmp(names[i], "Content-Length") && !strcmp(v, "0"))
@@ -174,15 +174,15 @@ static int put_standard_headers(struct buf *b, const struct net_req *r)
 	return 0;
 }
 
-static int put_ms_headers(struct buf *b, const struct net_req *r)
+static int put_ms_headers(struct buf *b, const struct http_msg *r)
 {
-	struct kv *v = calloc(NET_MAX_HDRS, sizeof(*v));
+	struct kv *v = calloc(HTTP_MAX_HDRS, sizeof(*v));
 	size_t n = 0;
 	int rc = -ENOMEM;
 
 	if (!v)
 		return -ENOMEM;
-	for (unsigned i = 0; i < r->nhdrs && i < NET_MAX_HDRS; i++) {
+	for (unsigned i = 0; i < r->nhdrs && i < HTTP_MAX_HDRS; i++) {
 		const char *line = r->hdrs[i], *colon = strchr(line, ':');
 		size_t nl;
 
@@ -265,7 +265,7 @@ out:
 	return rc;
 }
 
-char *az_string_to_sign(const struct net_req *r, const char *account)
+char *az_string_to_sign(const struct http_msg *r, const char *account)
 {
 	struct az_url_parts u;
 	struct buf b;
@@ -283,7 +283,7 @@ char *az_string_to_sign(const struct net_req *r, const char *account)
 	return buf_detach(&b);
 }
 
-int az_sign_prepare(struct net_req *r, void *client)
+int az_sign_prepare(struct http_msg *r, void *client)
 {
 	const struct az_client *c = client;
 	char date[UTIL_HTTP_DATE_LEN];
@@ -292,7 +292,7 @@ int az_sign_prepare(struct net_req *r, void *client)
 	int rc;
 
 	util_http_date(time(NULL), date);
-	rc = net_req_set_header(r, "x-ms-date", "%s", date);
+	rc = http_msg_set_header(r, "x-ms-date", "%s", date);
 	if (rc < 0)
 		return rc;
 	/* Without a key the SAS in the URL is the authorization (az_client_init). */
@@ -304,7 +304,7 @@ int az_sign_prepare(struct net_req *r, void *client)
 	rc = az_hmac_sha256_b64(c->creds.key, c->creds.key_len, sts, sig, sizeof(sig));
 	if (rc < 0)
 		return rc;
-	rc = net_req_set_header(r, "Authorization", "SharedKey %s:%s", c->creds.account, sig);
+	rc = http_msg_set_header(r, "Authorization", "SharedKey %s:%s", c->creds.account, sig);
 	OPENSSL_cleanse(sig, sizeof(sig));
 	return rc;
 }

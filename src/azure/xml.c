@@ -205,7 +205,7 @@ static int item_name(const xmlNode *item, char **out)
 	return rc;
 }
 
-static int item_meta(const xmlNode *m, struct az_meta_list *out)
+static int item_meta(const xmlNode *m, struct meta_list *out)
 {
 	for (xmlNode *n = m ? m->children : NULL; n; n = n->next) {
 		char *v = NULL;
@@ -216,9 +216,9 @@ static int item_meta(const xmlNode *m, struct az_meta_list *out)
 		/* What the service lists for names XML cannot carry. */
 		if (xmlStrEqual(n->name, BAD_CAST "x-ms-invalid-name"))
 			continue;
-		rc = text(n, AZ_META_VALUE_MAX, &v);
+		rc = text(n, META_VALUE_MAX, &v);
 		if (rc == 0)
-			rc = az_meta_append(out, (const char *)n->name,
+			rc = meta_append(out, (const char *)n->name,
 			                    strlen((const char *)n->name), v, strlen(v));
 		free(v);
 		if (rc < 0)
@@ -265,7 +265,7 @@ void az_list_release(struct az_list *l)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].name);
-		az_meta_list_release(&l->items[i].meta);
+		meta_list_release(&l->items[i].meta);
 	}
 	free(l->items);
 	free(l->next_marker);

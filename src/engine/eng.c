@@ -216,9 +216,9 @@ void eng_log_failure(const char *op, const char *container, const char *name, in
 		strerror(-err));
 }
 
-static bool meta_true(const struct az_meta_list *m, const char *name)
+static bool meta_true(const struct meta_list *m, const char *name)
 {
-	const char *v = az_meta_get(m, name);
+	const char *v = meta_get(m, name);
 
 	return v && !strcasecmp(v, "true");
 }
@@ -236,12 +236,12 @@ bool eng_meta_is_own(const char *name)
 }
 
 /* Apply the POSIX metadata this filesystem (and rclone, for mtime) writes. */
-static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
+static void apply_posix_meta(const struct meta_list *m, struct cache_attr *a)
 {
 	const char *v;
 	char *end;
 
-	v = az_meta_get(m, "mode");
+	v = meta_get(m, "mode");
 	if (v) {
 		unsigned long mode = strtoul(v, &end, 8);
 		if (end != v && !*end && mode <= 07777) {
@@ -249,7 +249,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_MODE;
 		}
 	}
-	v = az_meta_get(m, "uid");
+	v = meta_get(m, "uid");
 	if (v) {
 		unsigned long id = strtoul(v, &end, 10);
 		if (end != v && !*end && id < UINT32_MAX) {
@@ -257,7 +257,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_UID;
 		}
 	}
-	v = az_meta_get(m, "gid");
+	v = meta_get(m, "gid");
 	if (v) {
 		unsigned long id = strtoul(v, &end, 10);
 		if (end != v && !*end && id < UINT32_MAX) {
@@ -265,7 +265,7 @@ static void apply_posix_meta(const struct az_meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_GID;
 		}
 	}
-	v = az_meta_get(m, "mtime");
+	v = meta_get(m, "mtime");
 	if (v && !util_parse_iso8601(v, &a->mtime))
 		a->flags |= CACHE_F_MTIME;
 	for (size_t i = 0; i < m->n; i++)
@@ -316,4 +316,48 @@ void eng_props_to_attr(const struct az_props *p, struct cache_attr *out)
 
 	memcpy(it.etag, p->etag, sizeof(it.etag));
 	eng_item_to_attr(&it, out);
+}
+
+void eng_commit_fill(struct eng_commit_result *res, const struct http_msg *m, uint64_t size)
+{
+	struct az_commit c;
+
+	az_commit_result(m, &c);
+	memset(res, 0, sizeof(*res));
+	res->size = size;
+	memcpy(res->etag, c.etag, sizeof(res->etag));
+	res->mtime = c.mtime;
+}
+
+int eng_stats_json(struct eng *e, struct buf *b)
+{
+	struct net_stats ns;
+	uint64_t total = 0;
+	int rc = 0;
+
+	net_stats_get(e->net, &ns);
+	rc |= buf_puts(b, "\"requests\":{");
+	for (unsigned op = 0; op < AZ_OP__COUNT; op++) {
+		rc |= buf_printf(b, "%s\"%s\":{", op ? "," : "", az_op_name(op));
+		for (unsigned o = 0; o < NET_OUT__COUNT; o++) {
+			rc |= buf_printf(b, "%s\"%s\":%llu", o ? "," : "", net_outcome_name(o),
+					 (unsigned long long)ns.requests[op][o]);
+			total += ns.requests[op][o];
+		}
+		rc |= buf_puts(b, "}");
+	}
+	rc |= buf_printf(b,
+			 "},\"total_requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+			 "\"retries\":%llu,\"connections\":%llu,\"inflight\":%llu,"
+			 "\"inflight_peak\":%llu,\"queued\":%llu,",
+			 (unsigned long long)total, (unsigned long long)ns.bytes_in,
+			 (unsigned long long)ns.bytes_out, (unsigned long long)ns.retries,
+			 (unsigned long long)ns.connections, (unsigned long long)ns.inflight,
+			 (unsigned long long)ns.inflight_peak, (unsigned long long)ns.queued);
+	return rc ? -ENOMEM : 0;
+}
+
+bool eng_blob_name_too_long(const char *blob)
+{
+	return az_name_chars(blob) > AZ_MAX_BLOB_NAME;
 }

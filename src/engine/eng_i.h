@@ -43,4 +43,7 @@ const char *eng_bad_component(const char *rel, size_t len);
 void eng_log_failure(const char *op, const char *container, const char *name, int err,
 		     const struct az_error *azerr);
 
+/* @res for a write of @size bytes that @m (a 2xx answer) committed. */
+void eng_commit_fill(struct eng_commit_result *res, const struct http_msg *m, uint64_t size);
+
 #endif

@@ -99,10 +99,10 @@ static int submit_page(struct list_op *op, const char *marker)
 	int rc;
 
 	if (!op->container)
-		rc = az_req_list_containers(az, &op->req, op->prefix, marker,
+		rc = az_req_list_containers(az, &op->req.msg, op->prefix, marker,
 					    op->probe ? PROBE_PAGE : AZ_MAX_LIST_RESULTS);
 	else
-		rc = az_req_list_blobs(az, &op->req, op->container, op->prefix,
+		rc = az_req_list_blobs(az, &op->req.msg, op->container, op->prefix,
 				       op->flat || op->walk ? NULL : "/", marker,
 				       op->probe ? PROBE_PAGE
 						 : (unsigned)MIN(op->flat ? op->max : AZ_MAX_LIST_RESULTS,
@@ -256,11 +256,11 @@ static void page_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	if (rc < 0)
 		goto fail;
-	rc = op->container ? az_parse_list_blobs(r->resp.data, r->resp.len, &list, &azerr)
-			   : az_parse_list_containers(r->resp.data, r->resp.len, &list, &azerr);
+	rc = op->container ? az_parse_list_blobs(r->msg.resp.data, r->msg.resp.len, &list, &azerr)
+			   : az_parse_list_containers(r->msg.resp.data, r->msg.resp.len, &list, &azerr);
 	if (rc < 0)
 		goto fail;
 	if (list.undecodable)

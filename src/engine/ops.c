@@ -77,19 +77,6 @@ static struct op *op_new(struct eng *e, enum op_kind kind, const char *container
 	return op;
 }
 
-static void commit_result(const struct net_req *r, uint64_t size, struct eng_commit_result *res)
-{
-	const char *v = net_resp_header(r, "ETag");
-
-	memset(res, 0, sizeof(*res));
-	res->size = size;
-	if (v && strlen(v) < sizeof(res->etag))
-		strcpy(res->etag, v);
-	v = net_resp_header(r, "Last-Modified");
-	if (!v || util_parse_http_date(v, &res->mtime.tv_sec) < 0)
-		clock_gettime(CLOCK_REALTIME, &res->mtime);
-}
-
 static int start_poll(struct op *op);
 
 static void op_done(struct net_req *r)
@@ -98,15 +85,14 @@ static void op_done(struct net_req *r)
 	struct eng_commit_result res;
 	struct az_error azerr;
 	struct az_props p = {0};
-	const char *status;
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	switch (op->kind) {
 	case OK_PROPS:
 		if (!rc)
-			rc = az_props_from_response(r, &p);
+			rc = az_props_from_response(&r->msg, &p);
 		op->cb.props(op->arg, rc, rc ? NULL : &p);
 		az_props_release(&p);
 		break;
@@ -115,7 +101,7 @@ static void op_done(struct net_req *r)
 		if (rc < 0 && rc != -EEXIST)
 			eng_log_failure(op->kind == OK_PUT ? "put" : "set metadata", op->container,
 					op->dst, rc, &azerr);
-		commit_result(r, op->req.body_len, &res);
+		eng_commit_fill(&res, &r->msg, op->req.body_len);
 		op->cb.commit(op->arg, rc, rc ? NULL : &res);
 		break;
 	case OK_DELETE:
@@ -126,18 +112,17 @@ static void op_done(struct net_req *r)
 	case OK_GET:
 		if (rc < 0)
 			eng_log_failure("read", op->container, op->src, rc, &azerr);
-		op->cb.data(op->arg, rc, rc ? NULL : op->req.resp.data, rc ? 0 : op->req.resp.len);
+		op->cb.data(op->arg, rc, rc ? NULL : op->req.msg.resp.data, rc ? 0 : op->req.msg.resp.len);
 		break;
 	case OK_COPY:
 	case OK_COPY_POLL:
-		status = rc ? NULL : net_resp_header(r, "x-ms-copy-status");
-		if (!rc && status && !strcmp(status, "pending")) {
+		if (!rc)
+			rc = az_copy_status(&r->msg);
+		if (rc == -EINPROGRESS) {
 			/* Large copies on Azure finish in the background: ask again soon. */
 			if (util_now_ms() < op->deadline_ms && start_poll(op) == 0)
 				return;
 			rc = -ETIMEDOUT;
-		} else if (!rc && status && strcmp(status, "success")) {
-			rc = -EIO;
 		}
 		if (rc < 0 && rc != -EEXIST)
 			eng_log_failure("copy", op->container, op->src, rc, &azerr);
@@ -176,7 +161,7 @@ int eng_get_props(struct eng *e, const char *container, const char *blob, eng_pr
 	if (!op)
 		return -ENOMEM;
 	op->cb.props = cb;
-	return built(op, az_req_get_props(e->az, &op->req, container, blob));
+	return built(op, az_req_get_props(e->az, &op->req.msg, container, blob));
 }
 
 int eng_put_small(struct eng *e, const char *container, const char *blob, const void *data,
@@ -198,7 +183,7 @@ int eng_put_small(struct eng *e, const char *container, const char *blob, const 
 	memcpy(op->data, data, len);
 	az_md5(op->data, len, md5);
 	opts.md5 = md5;
-	rc = az_req_put_blob(e->az, &op->req, container, blob, len, &opts);
+	rc = az_req_put_blob(e->az, &op->req.msg, container, blob, len, &opts);
 	op->req.body = op->data;
 	op->req.body_len = len;
 	return built(op, rc);
@@ -212,18 +197,18 @@ int eng_delete(struct eng *e, const char *container, const char *blob, const cha
 	if (!op)
 		return -ENOMEM;
 	op->cb.done = cb;
-	return built(op, az_req_delete_blob(e->az, &op->req, container, blob, if_match));
+	return built(op, az_req_delete_blob(e->az, &op->req.msg, container, blob, if_match));
 }
 
 int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct az_meta_list *m, const char *if_match, eng_commit_cb cb, void *arg)
+		 const struct meta_list *m, const char *if_match, eng_commit_cb cb, void *arg)
 {
 	struct op *op = op_new(e, OK_META, container, NULL, blob, arg);
 
 	if (!op)
 		return -ENOMEM;
 	op->cb.commit = cb;
-	return built(op, az_req_set_metadata(e->az, &op->req, container, blob, m, if_match));
+	return built(op, az_req_set_metadata(e->az, &op->req.msg, container, blob, m, if_match));
 }
 
 int eng_get_small(struct eng *e, const char *container, const char *blob, size_t max,
@@ -235,8 +220,8 @@ int eng_get_small(struct eng *e, const char *container, const char *blob, size_t
 	if (!op)
 		return -ENOMEM;
 	op->cb.data = cb;
-	rc = az_req_get_range(e->az, &op->req, container, blob, 0, max, NULL);
-	op->req.resp_max = max + 1;
+	rc = az_req_get_range(e->az, &op->req.msg, container, blob, 0, max, NULL);
+	op->req.msg.resp_max = max + 1;
 	return built(op, rc);
 }
 
@@ -248,7 +233,7 @@ static void poll_task(struct net_task *t)
 	net_req_release(&op->req);
 	net_req_init(&op->req);
 	op->kind = OK_COPY_POLL;
-	rc = az_req_get_props(op->e->az, &op->req, op->container, op->dst);
+	rc = az_req_get_props(op->e->az, &op->req.msg, op->container, op->dst);
 	if (rc >= 0) {
 		op->req.done = op_done;
 		op->req.arg = op;
@@ -276,9 +261,8 @@ int eng_copy(struct eng *e, const char *container, const char *src, const char *
 		return -ENOMEM;
 	op->cb.done = cb;
 	op->deadline_ms = util_now_ms() + 30 * 60 * 1000;
-	rc = az_req_copy_blob(e->az, &op->req, container, src, dst, NULL, NULL);
-	if (!rc && no_replace)
-		rc = net_req_set_header(&op->req, "If-None-Match", "*");
+	rc = az_req_copy_blob(e->az, &op->req.msg, container, src, dst, NULL, NULL,
+			      no_replace ? "*" : NULL);
 	return built(op, rc);
 }
 

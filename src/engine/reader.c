@@ -151,13 +151,13 @@ static struct chunk *chunk_start(struct eng_reader *r, struct list_node *before,
 	list_insert_after(before->prev, &c->node);
 	r->nchunks++;
 	net_req_init(&c->req);
-	rc = az_req_get_range(r->e->az, &c->req, r->container, r->blob, off, len,
+	rc = az_req_get_range(r->e->az, &c->req.msg, r->container, r->blob, off, len,
 			      r->etag[0] ? r->etag : NULL);
 	if (rc < 0)
 		goto failed;
 	c->req.prio = NET_PRIO_BULK;
-	c->req.sink = c->data;
-	c->req.sink_cap = len;
+	c->req.msg.sink = c->data;
+	c->req.msg.sink_cap = len;
 	c->req.done = chunk_done;
 	c->req.arg = c;
 	r->refs++;
@@ -415,7 +415,7 @@ static void chunk_done(struct net_req *req)
 	bool last;
 
 	az_error_clear(&azerr);
-	rc = az_range_result(req, c->off, c->len, &azerr);
+	rc = az_range_result(&req->msg, c->off, c->len, &azerr);
 	if (rc == -ECANCELED && r->closing)
 		rc = -EIO;
 	else if (rc < 0)

@@ -69,16 +69,9 @@ static void finish(struct wcommit *c, int err, const struct net_req *r)
 {
 	struct eng_writer *w = c->w;
 	struct eng_commit_result res = {0};
-	const char *v;
 
 	if (!err) {
-		res.size = c->size;
-		v = net_resp_header(r, "ETag");
-		if (v && strlen(v) < sizeof(res.etag))
-			strcpy(res.etag, v);
-		v = net_resp_header(r, "Last-Modified");
-		if (!v || util_parse_http_date(v, &res.mtime.tv_sec) < 0)
-			clock_gettime(CLOCK_REALTIME, &res.mtime);
+		eng_commit_fill(&res, &r->msg, c->size);
 		w->base.exists = true;
 		w->base.size = c->size;
 		memcpy(w->base.etag, res.etag, sizeof(w->base.etag));
@@ -144,7 +137,7 @@ static void req_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	if (rc < 0) {
 		if (rc == -ESTALE)
 			log_err("commit '%s/%s': the blob changed on the service since it was "
@@ -181,7 +174,7 @@ static int put_blob_memory(struct wcommit *c)
 		az_md5(w->cur ? w->cur : "", w->cur_len, md5);
 		o.md5 = md5;
 	}
-	rc = az_req_put_blob(w->e->az, &c->req, w->container, w->blob, w->cur_len, &o);
+	rc = az_req_put_blob(w->e->az, &c->req.msg, w->container, w->blob, w->cur_len, &o);
 	if (rc < 0)
 		return rc;
 	c->req.body = w->cur;
@@ -207,9 +200,15 @@ static void put_list(struct wcommit *c)
 	}
 	fill_opts(c, &o);
 	buf_init(&c->body, (size_t)n * 64 + 4096);
-	rc = az_req_put_block_list(w->e->az, &c->req, w->container, w->blob, ids, n, &o, &c->body);
-	if (!rc)
+	rc = az_req_put_block_list(w->e->az, &c->req.msg, w->container, w->blob, ids, n, &o, &c->body);
+	if (!rc) {
+		c->req.body = c->body.data;
+		c->req.body_fd = -1;
+		c->req.body_dfd = -1;
+		c->req.body_off = 0;
+		c->req.body_len = c->body.len;
 		rc = submit_req(c);
+	}
 out:
 	free(ids);
 	free(store);
@@ -242,7 +241,7 @@ static void put_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	if (rc < 0)
 		eng_log_failure("upload block", w->container, w->blob, rc, &azerr);
 	net_req_release(&p->req);
@@ -274,7 +273,7 @@ static int put_block_from_file(struct wcommit *c, uint32_t i)
 	p->i = i;
 	net_req_init(&p->req);
 	writer_block_id(w, c->first_index + i, id);
-	rc = az_req_put_block(w->e->az, &p->req, w->container, w->blob, id, len, NULL);
+	rc = az_req_put_block(w->e->az, &p->req.msg, w->container, w->blob, id, len, NULL);
 	if (rc < 0)
 		goto fail;
 	p->req.prio = NET_PRIO_BULK;
@@ -342,10 +341,10 @@ static void staged_next(struct wcommit *c)
 
 	/* 2. one Put Blob for a small result */
 	if (c->size <= w->e->cfg.part_size) {
-		if (c->req.url)
+		if (c->req.msg.url)
 			return; /* already sent */
 		fill_opts(c, &o);
-		rc = az_req_put_blob(w->e->az, &c->req, w->container, w->blob, c->size, &o);
+		rc = az_req_put_blob(w->e->az, &c->req.msg, w->container, w->blob, c->size, &o);
 		if (!rc) {
 			c->req.body_fd = w->sf.fd;
 			c->req.body_off = 0;

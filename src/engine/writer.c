@@ -93,7 +93,7 @@ static void free_op(struct wop *op)
 	free(op->copy);
 	free(op->rbuf);
 	free(op->content_type);
-	az_meta_list_release(&op->meta);
+	meta_list_release(&op->meta);
 	free(op);
 }
 
@@ -178,7 +178,7 @@ static void upload_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_result(r, &azerr);
+	rc = az_result(&r->msg, &azerr);
 	writer_lock(w);
 	/* A block of a stream since abandoned (now staged) matters no more. */
 	if (rc < 0 && w->mode == WM_STREAM) {
@@ -259,7 +259,7 @@ int writer_send_cur(struct eng_writer *w)
 		eng_budget_release(w->e, w->cur_cap - w->cur_len);
 	net_req_init(&u->req);
 	writer_block_id(w, u->index, id);
-	rc = az_req_put_block(w->e->az, &u->req, w->container, w->blob, id, u->len, NULL);
+	rc = az_req_put_block(w->e->az, &u->req.msg, w->container, w->blob, id, u->len, NULL);
 	if (rc < 0)
 		goto fail;
 	u->req.prio = NET_PRIO_BULK;
@@ -615,7 +615,7 @@ void eng_writer_commit(struct eng_writer *w, const struct eng_commit_opts *o, en
 	}
 	op->commit_cb = cb;
 	if ((o && o->content_type && !(op->content_type = strdup(o->content_type))) ||
-	    (o && o->meta && az_meta_copy(&op->meta, o->meta) < 0)) {
+	    (o && o->meta && meta_copy(&op->meta, o->meta) < 0)) {
 		free_op(op);
 		cb(arg, -ENOMEM, NULL);
 		return;

@@ -66,7 +66,7 @@ struct wop {
 	char *rbuf;            /* READ: the bytes read */
 	size_t rlen;
 	char *content_type;    /* COMMIT */
-	struct az_meta_list meta;
+	struct meta_list meta;
 	struct eng_commit_result res;
 };
 

@@ -269,7 +269,7 @@ static void fill_done(struct net_req *r)
 	int rc;
 
 	az_error_clear(&azerr);
-	rc = az_range_result(r, f->off, f->len, &azerr);
+	rc = az_range_result(&r->msg, f->off, f->len, &azerr);
 	if (rc < 0)
 		eng_log_failure("fetch", w->container, w->blob, rc, &azerr);
 	writer_lock(w);
@@ -308,14 +308,14 @@ int staged_fill(struct eng_writer *w, uint64_t off, uint64_t len, fill_fn fn, vo
 	f->fn = fn;
 	f->arg = arg;
 	net_req_init(&f->req);
-	rc = az_req_get_range(w->e->az, &f->req, w->container, w->blob, off, len,
+	rc = az_req_get_range(w->e->az, &f->req.msg, w->container, w->blob, off, len,
 			      w->base.etag[0] ? w->base.etag : NULL);
 	if (rc < 0)
 		goto fail;
 	f->req.prio = NET_PRIO_BULK;
 	f->req.persist = true; /* part of a commit, which an outage within timeout= must not fail */
-	f->req.sink = f->buf;
-	f->req.sink_cap = len;
+	f->req.msg.sink = f->buf;
+	f->req.msg.sink_cap = len;
 	f->req.done = fill_done;
 	f->req.arg = f;
 	rc = net_submit(w->e->net, &f->req);

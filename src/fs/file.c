@@ -299,7 +299,7 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 	if (!rc) {
 		/* A name created anew: forget any writer of an earlier file of that name. */
 		n->a = a;
-		az_meta_list_release(&n->meta);
+		meta_list_release(&n->meta);
 		n->meta_known = true;
 		n->meta_tag = n->cached_tag = 0;
 		free(n->content_type);
@@ -522,7 +522,7 @@ static void commit_with_meta(struct fs *fs, void *req, struct fs_node *n, int er
 	struct commit_op *op = arg;
 
 	(void)req;	struct eng_commit_opts o = {0};
-	struct az_meta_list meta = {0};
+	struct meta_list meta = {0};
 	char *ctype = NULL;
 
 	if (!err) {
@@ -539,7 +539,7 @@ static void commit_with_meta(struct fs *fs, void *req, struct fs_node *n, int er
 	o.content_type = ctype;
 	o.meta = &meta;
 	eng_writer_commit(op->w, &o, committed, op);
-	az_meta_list_release(&meta);
+	meta_list_release(&meta);
 	free(ctype);
 }
 

@@ -121,7 +121,7 @@ int fs_target_of(const struct fs *fs, const char *path, struct fs_target *t)
 			t->blob = NULL;
 			goto oom;
 		}
-		if (az_name_chars(t->blob) > AZ_MAX_BLOB_NAME) {
+		if (eng_blob_name_too_long(t->blob)) {
 			fs_target_release(t);
 			return -ENAMETOOLONG;
 		}
@@ -415,13 +415,11 @@ void fs_statfs(struct fs *fs, void *req)
 char *fs_stats_json(struct fs *fs)
 {
 	static const char *const kinds[] = {"attr", "list", "negative"};
-	struct net_stats ns;
 	struct cache_stats cs;
-	uint64_t total = 0, nodes, writers = 0;
+	uint64_t nodes, writers = 0;
 	struct buf b;
 	int rc = 0;
 
-	net_stats_get(eng_net(fs->eng), &ns);
 	cache_stats_get(fs->cache, &cs);
 	pthread_mutex_lock(&fs->lock);
 	nodes = fs->nodes;
@@ -429,24 +427,8 @@ char *fs_stats_json(struct fs *fs)
 		writers++;
 	pthread_mutex_unlock(&fs->lock);
 	buf_init(&b, 64 * KIB);
-	rc |= buf_puts(&b, "{\"requests\":{");
-	for (unsigned op = 0; op < AZ_OP__COUNT; op++) {
-		rc |= buf_printf(&b, "%s\"%s\":{", op ? "," : "", az_op_name(op));
-		for (unsigned o = 0; o < NET_OUT__COUNT; o++) {
-			rc |= buf_printf(&b, "%s\"%s\":%llu", o ? "," : "", net_outcome_name(o),
-					 (unsigned long long)ns.requests[op][o]);
-			total += ns.requests[op][o];
-		}
-		rc |= buf_puts(&b, "}");
-	}
-	rc |= buf_printf(&b,
-			 "},\"total_requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-			 "\"retries\":%llu,\"connections\":%llu,\"inflight\":%llu,"
-			 "\"inflight_peak\":%llu,\"queued\":%llu,",
-			 (unsigned long long)total, (unsigned long long)ns.bytes_in,
-			 (unsigned long long)ns.bytes_out, (unsigned long long)ns.retries,
-			 (unsigned long long)ns.connections, (unsigned long long)ns.inflight,
-			 (unsigned long long)ns.inflight_peak, (unsigned long long)ns.queued);
+	rc |= buf_puts(&b, "{");
+	rc |= eng_stats_json(fs->eng, &b);
 	rc |= buf_puts(&b, "\"cache\":{");
 	for (unsigned k = 0; k < CACHE_K__COUNT; k++)
 		rc |= buf_printf(&b, "\"%s_hits\":%llu,\"%s_misses\":%llu,", kinds[k],

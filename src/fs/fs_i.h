@@ -43,7 +43,7 @@ struct fs_node {
 	bool commit_failed;       /* the last commit failed: its data is in staging */
 	bool meta_known;          /* meta is the blob's full metadata as of meta_tag */
 	uint64_t meta_tag;        /* fs_etag_tag() of that version */
-	struct az_meta_list meta;
+	struct meta_list meta;
 	char *content_type;       /* the blob's, kept across rewrites; NULL = by extension */
 	char *link_target;        /* a symlink's target, once read */
 };
@@ -165,7 +165,7 @@ void fs_node_refresh(struct fs *fs, void *req, struct fs_node *n, fs_attr_fn cb,
 typedef void (*fs_node_fn)(struct fs *fs, void *req, struct fs_node *n, int err, void *arg);
 void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg);
 /* The metadata a commit of @n sends: its full metadata with the POSIX keys set. Lock held. */
-int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_list *out);
+int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct meta_list *out);
 /* After a successful change on the service: new attributes for @n, caches told. */
 void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit_result *res,
 		       bool data_changed);

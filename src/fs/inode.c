@@ -52,7 +52,7 @@ uint64_t fs_etag_tag(const char *etag)
 
 static void node_free(struct fs_node *n)
 {
-	az_meta_list_release(&n->meta);
+	meta_list_release(&n->meta);
 	free(n->content_type);
 	free(n->link_target);
 	free(n->name);

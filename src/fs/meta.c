@@ -34,8 +34,8 @@ static void meta_loaded(void *arg, int err, const struct az_props *p)
 
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
-		az_meta_list_release(&n->meta);
-		err = az_meta_copy(&n->meta, &p->meta);
+		meta_list_release(&n->meta);
+		err = meta_copy(&n->meta, &p->meta);
 		if (!err) {
 			n->meta_known = true;
 			n->meta_tag = fs_etag_tag(p->etag);
@@ -64,7 +64,7 @@ void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn c
 		/* Nothing beyond our own keys, or we wrote it last: what we hold is all of it. */
 		if (!n->meta_known || n->meta_tag != fs_etag_tag(n->a.etag)) {
 			if (!n->w)
-				az_meta_list_release(&n->meta);
+				meta_list_release(&n->meta);
 			n->meta_known = true;
 			n->meta_tag = fs_etag_tag(n->a.etag);
 		}
@@ -100,7 +100,7 @@ void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn c
 	}
 }
 
-static int set_num(struct az_meta_list *m, const char *key, bool octal, unsigned long v)
+static int set_num(struct meta_list *m, const char *key, bool octal, unsigned long v)
 {
 	char buf[32];
 
@@ -108,10 +108,10 @@ static int set_num(struct az_meta_list *m, const char *key, bool octal, unsigned
 		snprintf(buf, sizeof(buf), "%04lo", v);
 	else
 		snprintf(buf, sizeof(buf), "%lu", v);
-	return az_meta_set(m, key, buf);
+	return meta_set(m, key, buf);
 }
 
-int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_list *out)
+int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct meta_list *out)
 {
 	const struct cache_attr *a = &n->a;
 	int rc = 0;
@@ -119,7 +119,7 @@ int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_li
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n->meta.n && !rc; i++)
 		if (!eng_meta_is_own(n->meta.items[i].name))
-			rc = az_meta_set(out, n->meta.items[i].name, n->meta.items[i].value);
+			rc = meta_set(out, n->meta.items[i].name, n->meta.items[i].value);
 	if (!rc && (a->flags & CACHE_F_MODE))
 		rc = set_num(out, "mode", true, a->mode & 07777);
 	if (!rc && (a->flags & CACHE_F_UID) && a->uid != fs->cfg.uid)
@@ -134,14 +134,14 @@ int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct az_meta_li
 		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 			 a->mtime.tv_nsec);
-		rc = az_meta_set(out, "mtime", buf);
+		rc = meta_set(out, "mtime", buf);
 	}
 	if (!rc && a->type == CACHE_T_DIR)
-		rc = az_meta_set(out, "hdi_isfolder", "true");
+		rc = meta_set(out, "hdi_isfolder", "true");
 	if (!rc && a->type == CACHE_T_LINK)
-		rc = az_meta_set(out, "is_symlink", "true");
+		rc = meta_set(out, "is_symlink", "true");
 	if (rc)
-		az_meta_list_release(out);
+		meta_list_release(out);
 	return rc;
 }
 

@@ -172,7 +172,7 @@ static void create_blob(struct ns_op *op, uint8_t type)
 {
 	struct fs *fs = op->fs;
 	struct fs_node tmp = {0};
-	struct az_meta_list meta = {0};
+	struct meta_list meta = {0};
 	struct az_write_opts o = {0};
 	const char *body = op->target ? op->target : "";
 	int rc;
@@ -192,7 +192,7 @@ static void create_blob(struct ns_op *op, uint8_t type)
 	o.content_type = type == CACHE_T_FILE ? NULL : "application/octet-stream";
 	rc = eng_put_small(fs->eng, op->t.container, op->t.blob, body, strlen(body), &o, created,
 			   op);
-	az_meta_list_release(&meta);
+	meta_list_release(&meta);
 	if (rc < 0)
 		ns_reply(op, rc);
 }

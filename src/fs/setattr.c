@@ -67,7 +67,7 @@ static void meta_stored(void *arg, int err, const struct eng_commit_result *res)
 
 void fs_node_store_meta(struct fs *fs, void *req, struct fs_node *n, bool reply_attr)
 {
-	struct az_meta_list meta = {0};
+	struct meta_list meta = {0};
 	struct fs_target t = {0};
 	struct setattr_op *op = NULL;
 	struct az_write_opts o = {0};
@@ -122,7 +122,7 @@ out:
 	free(op);
 	fs_target_release(&t);
 	free(path);
-	az_meta_list_release(&meta);
+	meta_list_release(&meta);
 }
 
 /* ---- setattr ---- */

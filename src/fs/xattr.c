@@ -176,7 +176,7 @@ static void get_loaded(struct fs *fs, void *req, struct fs_node *n, int err, voi
 		err = fs_xattr_key(x->name, key, sizeof(key));
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
-		const char *raw = az_meta_get(&n->meta, key);
+		const char *raw = meta_get(&n->meta, key);
 		v = raw ? strdup(raw) : NULL;
 		pthread_mutex_unlock(&fs->lock);
 		len = v ? fs_xattr_decode(v) : -ENODATA;
@@ -276,7 +276,7 @@ void fs_listxattr(struct fs *fs, void *req, uint64_t ino, size_t size)
 
 /* ---- set / remove ---- */
 
-static size_t meta_bytes(const struct az_meta_list *m)
+static size_t meta_bytes(const struct meta_list *m)
 {
 	size_t total = 0;
 
@@ -299,17 +299,17 @@ static void set_loaded(struct fs *fs, void *req, struct fs_node *n, int err, voi
 	}
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
-		bool exists = az_meta_get(&n->meta, key) != NULL;
+		bool exists = meta_get(&n->meta, key) != NULL;
 		if ((x->flags & XATTR_CREATE) && exists)
 			err = -EEXIST;
 		else if (((x->flags & XATTR_REPLACE) || x->remove) && !exists)
 			err = -ENODATA;
 		else if (x->remove)
-			az_meta_del(&n->meta, key);
+			meta_del(&n->meta, key);
 		else
-			err = az_meta_set(&n->meta, key, enc);
+			err = meta_set(&n->meta, key, enc);
 		if (!err && meta_bytes(&n->meta) > META_MAX) {
-			az_meta_del(&n->meta, key);
+			meta_del(&n->meta, key);
 			err = -ENOSPC;
 		}
 		if (!err)

@@ -242,7 +242,7 @@ static size_t read_here(struct net_req *r, char *out, size_t n)
 	ssize_t got = pread_intr(r->body_fd, out, n, r->body_off + r->sent);
 
 	if (got <= 0) {
-		r->err = got < 0 ? -errno : -EIO;
+		r->msg.err = got < 0 ? -errno : -EIO;
 		return CURL_READFUNC_ABORT;
 	}
 	r->sent += (uint64_t)got;
@@ -266,7 +266,7 @@ size_t body_read(struct body_reader *br, struct net_req *r, char *out, size_t n)
 	}
 	pthread_mutex_lock(&br->lock);
 	if (c->state == CS_READY && c->err && c->pos == pos) {
-		r->err = c->err;
+		r->msg.err = c->err;
 		c->state = CS_IDLE;
 		pthread_mutex_unlock(&br->lock);
 		return CURL_READFUNC_ABORT;

@@ -93,7 +93,7 @@ static size_t on_header(char *buffer, size_t size, size_t nitems, void *arg)
 {
 	struct net_req *r = arg;
 
-	net_req_add_resp_header(r, buffer, size * nitems);
+	http_msg_add_resp_header(&r->msg, buffer, size * nitems);
 	return size * nitems;
 }
 
@@ -105,18 +105,18 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	int rc;
 
 	curl_easy_getinfo((CURL *)r->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (r->sink && status >= 200 && status < 300) {
-		if (n > r->sink_cap - r->sink_len) {
-			r->err = -EOVERFLOW;
+	if (r->msg.sink && status >= 200 && status < 300) {
+		if (n > r->msg.sink_cap - r->msg.sink_len) {
+			r->msg.err = -EOVERFLOW;
 			return 0;
 		}
-		memcpy(r->sink + r->sink_len, ptr, n);
-		r->sink_len += n;
+		memcpy(r->msg.sink + r->msg.sink_len, ptr, n);
+		r->msg.sink_len += n;
 		return n;
 	}
-	rc = buf_append(&r->resp, ptr, n);
+	rc = buf_append(&r->msg.resp, ptr, n);
 	if (rc < 0) {
-		r->err = rc;
+		r->msg.err = rc;
 		return 0;
 	}
 	return n;
@@ -228,22 +228,22 @@ static void finish(struct net *n, struct net_req *r, int err)
 	enum net_outcome o;
 
 	if (err)
-		r->err = err;
-	if (r->err == -ECANCELED)
+		r->msg.err = err;
+	if (r->msg.err == -ECANCELED)
 		o = NET_OUT_CANCELLED;
-	else if (r->err)
+	else if (r->msg.err)
 		o = NET_OUT_NET_ERR;
-	else if (r->status >= 500)
+	else if (r->msg.status >= 500)
 		o = NET_OUT_SERVER_ERR;
-	else if (r->status >= 400)
+	else if (r->msg.status >= 400)
 		o = NET_OUT_CLIENT_ERR;
 	else
 		o = NET_OUT_OK;
-	STAT_ADD(n, requests[r->op < NET_OP_MAX ? r->op : 0][o], 1);
+	STAT_ADD(n, requests[r->msg.op < NET_OP_MAX ? r->msg.op : 0][o], 1);
 	/* The URL without its query: a SAS never reaches the log. */
-	log_debug("%s %.*s: %s %d after %u attempt(s)", r->method,
-		  r->url ? (int)strcspn(r->url, "?") : 0, r->url ? r->url : "",
-		  r->err ? "error" : "HTTP", r->err ? r->err : r->status, r->attempts);
+	log_debug("%s %.*s: %s %d after %u attempt(s)", r->msg.method,
+		  r->msg.url ? (int)strcspn(r->msg.url, "?") : 0, r->msg.url ? r->msg.url : "",
+		  r->msg.err ? "error" : "HTTP", r->msg.err ? r->msg.err : r->msg.status, r->attempts);
 	body_release(n->reader, r);
 	r->state = RS_IDLE;
 	r->done(r);
@@ -257,23 +257,23 @@ static void start_attempt(struct net *n, struct net_req *r)
 	CURL *e;
 	int rc;
 
-	net_req_clear_response(r);
+	http_msg_clear_response(&r->msg);
 	r->attempts++;
 	r->sent = 0;
 	if (__atomic_load_n(&r->cancel, __ATOMIC_RELAXED))
 		return finish(n, r, -ECANCELED);
 	if (now >= r->deadline_ms)
 		return finish(n, r, -ETIMEDOUT);
-	if (r->prepare) {
-		rc = r->prepare(r, r->prepare_arg);
+	if (r->msg.sign) {
+		rc = r->msg.sign(&r->msg, r->msg.sign_arg);
 		if (rc < 0)
 			return finish(n, r, rc);
 	}
 	e = get_easy(n);
 	if (!e)
 		return finish(n, r, -ENOMEM);
-	for (unsigned i = 0; i < r->nhdrs; i++) {
-		tmp = curl_slist_append(sl, r->hdrs[i]);
+	for (unsigned i = 0; i < r->msg.nhdrs; i++) {
+		tmp = curl_slist_append(sl, r->msg.hdrs[i]);
 		if (!tmp)
 			goto oom;
 		sl = tmp;
@@ -284,7 +284,7 @@ static void start_attempt(struct net *n, struct net_req *r)
 		goto oom;
 	sl = tmp;
 
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_URL, r->msg.url);
 	/* Blob names may hold "." or ".." segments: send the path exactly as signed. */
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
@@ -307,11 +307,11 @@ static void start_attempt(struct net *n, struct net_req *r)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 
-	if (!strcmp(r->method, "GET")) {
+	if (!strcmp(r->msg.method, "GET")) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	} else if (!strcmp(r->method, "HEAD")) {
+	} else if (!strcmp(r->msg.method, "HEAD")) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(r->method, "PUT") || r->body_len) {
+	} else if (!strcmp(r->msg.method, "PUT") || r->body_len) {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, (long)UPLOAD_BUFFER);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body_len);
@@ -319,10 +319,10 @@ static void start_attempt(struct net *n, struct net_req *r)
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, r);
-		if (strcmp(r->method, "PUT"))
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+		if (strcmp(r->msg.method, "PUT"))
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->msg.method);
 	} else {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->msg.method);
 	}
 
 	r->easy = e;
@@ -351,7 +351,7 @@ oom:
 /* Milliseconds to wait before the next attempt, honouring Retry-After. */
 static uint64_t backoff_ms(struct net *n, struct net_req *r)
 {
-	const char *ra = net_resp_header(r, "Retry-After");
+	const char *ra = http_msg_resp_header(&r->msg, "Retry-After");
 	uint64_t cap, base;
 
 	if (ra) {
@@ -403,23 +403,23 @@ static void attempt_done(struct net *n, struct net_req *r, CURLcode code)
 		n->bulk_inflight--;
 
 	/* A callback's own verdict (sink overflow, read error) beats curl's. */
-	err = r->err ? r->err : curl_to_errno(code);
+	err = r->msg.err ? r->msg.err : curl_to_errno(code);
 	if (__atomic_load_n(&r->cancel, __ATOMIC_RELAXED))
 		err = -ECANCELED;
-	r->status = err ? 0 : (int)status;
-	r->err = err;
+	r->msg.status = err ? 0 : (int)status;
+	r->msg.err = err;
 	if (err == -ETIMEDOUT && util_now_ms() >= r->deadline_ms)
 		return finish(n, r, 0);
 
 	max_retries = r->max_retries == NET_NO_RETRY ? 0
 		      : r->max_retries		     ? r->max_retries
 						     : n->cfg.max_retries;
-	if ((retryable_err(err) || (!err && retryable_status(r->status))) &&
+	if ((retryable_err(err) || (!err && retryable_status(r->msg.status))) &&
 	    (r->attempts <= max_retries || (r->persist && r->max_retries != NET_NO_RETRY))) {
 		uint64_t due = util_now_ms() + backoff_ms(n, r);
 		if (due < r->deadline_ms) {
-			log_debug("retrying %s (attempt %u): %s %d", r->method, r->attempts,
-				  err ? "error" : "HTTP", err ? err : r->status);
+			log_debug("retrying %s (attempt %u): %s %d", r->msg.method, r->attempts,
+				  err ? "error" : "HTTP", err ? err : r->msg.status);
 			STAT_ADD(n, retries, 1);
 			r->due_ms = due;
 			r->state = RS_BACKOFF;
@@ -685,15 +685,18 @@ void net_free(struct net *n)
 
 int net_submit(struct net *n, struct net_req *r)
 {
-	if (!r->done || !r->url || !r->method)
+	if (!r->done || !r->msg.url || !r->msg.method)
 		return -EINVAL;
 	r->net = n;
 	r->attempts = 0;
 	__atomic_store_n(&r->cancel, false, __ATOMIC_RELAXED);
 	if (!r->deadline_ms)
 		r->deadline_ms = util_now_ms() + n->cfg.deadline_ms;
-	if (r->resp.max != r->resp_max)
-		buf_init(&r->resp, r->resp_max);
+	if (r->msg.resp.max != r->msg.resp_max)
+		buf_init(&r->msg.resp, r->msg.resp_max);
+	/* The builder's word that this is a block transfer. */
+	if (r->msg.bulk)
+		r->prio = NET_PRIO_BULK;
 	pthread_mutex_lock(&n->lock);
 	if (n->stopping) {
 		pthread_mutex_unlock(&n->lock);

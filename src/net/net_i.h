@@ -6,12 +6,6 @@
 
 #include "azblobfs/net.h"
 
-/* Forget what a previous attempt received: headers, body, status, err. */
-void net_req_clear_response(struct net_req *r);
-
-/* Store one raw response header line (CRLF stripped); status lines reset. */
-void net_req_add_resp_header(struct net_req *r, const char *line, size_t len);
-
 /*
  * File bodies (body_fd), read by a thread of their own so that the engine
  * thread never waits on a disk (bodyread.c).

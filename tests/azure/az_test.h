@@ -58,7 +58,7 @@ static inline void test_client(struct az_client *c, const char *account, const c
 }
 
 /* True when @r has the header line @line exactly. */
-static inline bool test_has_line(const struct net_req *r, const char *line)
+static inline bool test_has_line(const struct http_msg *r, const char *line)
 {
 	for (unsigned i = 0; i < r->nhdrs; i++)
 		if (!strcmp(r->hdrs[i], line))
@@ -67,9 +67,9 @@ static inline bool test_has_line(const struct net_req *r, const char *line)
 }
 
 /* Add a response header line (tests fill r->rhdrs by hand). */
-static inline void test_add_rhdr(struct net_req *r, const char *line)
+static inline void test_add_rhdr(struct http_msg *r, const char *line)
 {
-	ck_assert_uint_lt(r->nrhdrs, NET_MAX_RESP_HDRS);
+	ck_assert_uint_lt(r->nrhdrs, HTTP_MAX_RESP_HDRS);
 	r->rhdrs[r->nrhdrs] = strdup(line);
 	ck_assert_ptr_nonnull(r->rhdrs[r->nrhdrs]);
 	r->nrhdrs++;

@@ -20,17 +20,17 @@
 	"dir/sp%20ace/%C3%BCn%C3%AFc%C3%B6d%C3%A9/100%25/%23hash%3Fq%2Bplus%26a%3Db%27%40!*().txt"
 
 static struct az_client cli;
-static struct net_req req;
+static struct http_msg req;
 
 static void setup(void)
 {
 	test_client(&cli, "acct", EP, TEST_KEY_B64, NULL);
-	net_req_init(&req);
+	http_msg_init(&req);
 }
 
 static void teardown(void)
 {
-	net_req_release(&req);
+	http_msg_release(&req);
 	az_client_release(&cli);
 }
 
@@ -85,9 +85,9 @@ START_TEST(test_client_list_blobs_url)
 	                    "&delimiter=%2F&marker=2!x%3D&maxresults=5000&include=metadata");
 	ck_assert_str_eq(req.method, "GET");
 	ck_assert_uint_eq(req.op, AZ_OP_LIST_BLOBS);
-	ck_assert_int_eq(req.prio, NET_PRIO_META);
+	ck_assert(!req.bulk);
 	ck_assert(test_has_line(&req, "x-ms-version: " AZ_API_VERSION));
-	ck_assert_ptr_null(net_req_header(&req, "Content-Length"));
+	ck_assert_ptr_null(http_msg_header(&req, "Content-Length"));
 	ck_assert_uint_ge(req.resp_max, 16 * MIB);
 	ck_assert_uint_ge(req.resp.max, 16 * MIB);
 }
@@ -149,7 +149,7 @@ START_TEST(test_client_put_block_sends_no_content_type)
 	ck_assert(test_has_line(&req, "Content-Length: 8388608"));
 	/* "Content-Type:" tells curl to send none; it is signed as empty. */
 	ck_assert(test_has_line(&req, "Content-Type:"));
-	ck_assert_int_eq(req.prio, NET_PRIO_BULK);
+	ck_assert(req.bulk);
 	/* Ids with '+', '/' and '=' are encoded in the query. */
 	ck_assert_int_eq(az_req_put_block(&cli, &req, "data", "big", "ab+/cd==", 1, NULL), 0);
 	ck_assert_str_eq(req.url, EP "/data/big?comp=block&blockid=ab%2B%2Fcd%3D%3D");
@@ -173,15 +173,15 @@ START_TEST(test_client_put_block_list_body)
 	                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>"
 	                 "<Latest>AAAAAAAAAAEAAAAA</Latest><Latest>AAAAAAAAAAEAAAAB</Latest>"
 	                 "</BlockList>");
-	ck_assert_ptr_eq(req.body, body.data);
-	ck_assert_uint_eq(req.body_len, body.len);
+	/* The caller sends body_out as the request body; Content-Length announces it (below). */
+	ck_assert_uint_eq(body.len, strlen(body.data));
 	ck_assert_str_eq(req.url, EP "/data/v.mp4?comp=blocklist");
 	ck_assert(test_has_line(&req, "x-ms-blob-content-type: video/mp4"));
 	ck_assert(test_has_line(&req, "x-ms-blob-content-md5: AAAAAAAAAAAAAAAAAAAAAA=="));
 	ck_assert(test_has_line(&req, "If-None-Match: *"));
 	ck_assert(test_has_line(&req, "Content-Type: application/xml"));
-	ck_assert_ptr_nonnull(net_req_header(&req, "Content-Length"));
-	ck_assert_uint_eq(strtoull(net_req_header(&req, "Content-Length"), NULL, 10), body.len);
+	ck_assert_ptr_nonnull(http_msg_header(&req, "Content-Length"));
+	ck_assert_uint_eq(strtoull(http_msg_header(&req, "Content-Length"), NULL, 10), body.len);
 	ids[1] = (char *)"bad<id>";
 	ck_assert_int_eq(az_req_put_block_list(&cli, &req, "data", "v.mp4", ids, 2, &o, &body),
 	                 -EINVAL);
@@ -193,9 +193,9 @@ START_TEST(test_client_get_range_uses_x_ms_range)
 {
 	ck_assert_int_eq(az_req_get_range(&cli, &req, "data", "f", 8 * MIB, 4 * MIB, "\"0x2\""), 0);
 	ck_assert(test_has_line(&req, "x-ms-range: bytes=8388608-12582911"));
-	ck_assert_ptr_null(net_req_header(&req, "Range"));
+	ck_assert_ptr_null(http_msg_header(&req, "Range"));
 	ck_assert(test_has_line(&req, "If-Match: \"0x2\""));
-	ck_assert_int_eq(req.prio, NET_PRIO_BULK);
+	ck_assert(req.bulk);
 	ck_assert_int_eq(az_req_get_range(&cli, &req, "data", "f", 0, 0, NULL), -EINVAL);
 	ck_assert_int_eq(az_req_get_range(&cli, &req, "data", "f", UINT64_MAX, 2, NULL), -EINVAL);
 }
@@ -220,23 +220,26 @@ END_TEST
 START_TEST(test_client_copy_source_is_full_url)
 {
 	struct az_client sas;
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 
-	ck_assert_int_eq(az_meta_set(&m, "k", "v"), 0);
-	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", "s p#", "d?", &m, "\"0x5\""), 0);
+	ck_assert_int_eq(meta_set(&m, "k", "v"), 0);
+	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", "s p#", "d?", &m, "\"0x5\"", "*"),
+	                 0);
 	ck_assert_str_eq(req.url, EP "/data/d%3F");
 	ck_assert(test_has_line(&req, "x-ms-copy-source: " EP "/data/s%20p%23"));
 	ck_assert(test_has_line(&req, "x-ms-source-if-match: \"0x5\""));
 	ck_assert(test_has_line(&req, "x-ms-meta-k: v"));
 	ck_assert(test_has_line(&req, "Content-Length: 0"));
+	ck_assert(test_has_line(&req, "If-None-Match: *"));
 
 	test_client(&sas, "acct", EP, NULL, "sv=2025&sig=s%2B");
-	ck_assert_int_eq(az_req_copy_blob(&sas, &req, "data", "a", "b", NULL, NULL), 0);
+	ck_assert_int_eq(az_req_copy_blob(&sas, &req, "data", "a", "b", NULL, NULL, NULL), 0);
 	ck_assert_str_eq(req.url, EP "/data/b?sv=2025&sig=s%2B");
 	ck_assert(test_has_line(&req, "x-ms-copy-source: " EP "/data/a?sv=2025&sig=s%2B"));
-	ck_assert_ptr_null(net_req_header(&req, "x-ms-meta-k"));
+	ck_assert_ptr_null(http_msg_header(&req, "x-ms-meta-k"));
+	ck_assert_ptr_null(http_msg_header(&req, "If-None-Match"));
 	az_client_release(&sas);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
@@ -263,7 +266,7 @@ START_TEST(test_client_name_length_limit_counts_characters)
 	name[AZ_MAX_BLOB_NAME] = 'a';
 	name[AZ_MAX_BLOB_NAME + 1] = '\0';
 	ck_assert_int_eq(az_req_get_props(&cli, &req, "data", name), -ENAMETOOLONG);
-	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", name, "b", NULL, NULL),
+	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", name, "b", NULL, NULL, NULL),
 	                 -ENAMETOOLONG);
 	/* 1,024 three-byte characters are 1,024 characters. */
 	for (int i = 0; i < AZ_MAX_BLOB_NAME; i++)
@@ -276,50 +279,50 @@ END_TEST
 
 START_TEST(test_client_refuses_header_injection)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	struct az_write_opts o = {.if_match = "\"x\"\r\nX-Evil: 1"};
 
 	ck_assert_int_eq(az_req_put_blob(&cli, &req, "data", "f", 1, &o), -EINVAL);
 	o.if_match = NULL;
 	o.content_type = "text/plain\r\nX-Evil: 1";
 	ck_assert_int_eq(az_req_put_blob(&cli, &req, "data", "f", 1, &o), -EINVAL);
-	ck_assert_int_eq(az_meta_set(&m, "k", "a\nb"), -EINVAL);
-	/* A list that bypassed az_meta_set() is checked again by the builder. */
-	ck_assert_int_eq(az_meta_append(&m, "bad-name", 8, "v", 1), 0);
+	ck_assert_int_eq(meta_set(&m, "k", "a\nb"), -EINVAL);
+	/* A list that bypassed meta_set() is checked again by the builder. */
+	ck_assert_int_eq(meta_append(&m, "bad-name", 8, "v", 1), 0);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), -EINVAL);
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
 START_TEST(test_client_metadata_count_capped_below_header_cap)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	char name[16];
 	int i, rc = 0;
 
 	/* The list refuses to grow past its cap, which leaves room in the request. */
-	for (i = 0; i < NET_MAX_HDRS + 1 && !rc; i++) {
+	for (i = 0; i < HTTP_MAX_HDRS + 1 && !rc; i++) {
 		snprintf(name, sizeof(name), "k%d", i);
-		rc = az_meta_set(&m, name, "v");
+		rc = meta_set(&m, name, "v");
 	}
 	ck_assert_int_eq(rc, -E2BIG);
-	ck_assert_int_lt(i, NET_MAX_HDRS);
+	ck_assert_int_lt(i, HTTP_MAX_HDRS);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), 0);
 	ck_assert(test_has_line(&req, "x-ms-meta-k0: v"));
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
 START_TEST(test_client_empty_metadata_value_not_sent)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 
-	ck_assert_int_eq(az_meta_append(&m, "empty", 5, "", 0), 0);
-	ck_assert_int_eq(az_meta_set(&m, "full", "1"), 0);
+	ck_assert_int_eq(meta_append(&m, "empty", 5, "", 0), 0);
+	ck_assert_int_eq(meta_set(&m, "full", "1"), 0);
 	ck_assert_int_eq(az_req_set_metadata(&cli, &req, "data", "f", &m, NULL), 0);
-	ck_assert_ptr_null(net_req_header(&req, "x-ms-meta-empty"));
+	ck_assert_ptr_null(http_msg_header(&req, "x-ms-meta-empty"));
 	ck_assert(test_has_line(&req, "x-ms-meta-full: 1"));
-	az_meta_list_release(&m);
+	meta_list_release(&m);
 }
 END_TEST
 
@@ -328,12 +331,12 @@ START_TEST(test_client_builder_resets_headers)
 	unsigned n;
 
 	ck_assert_int_eq(az_req_put_blob(&cli, &req, "data", "f", 1, NULL), 0);
-	ck_assert_int_eq(req.prepare(&req, req.prepare_arg), 0);
+	ck_assert_int_eq(req.sign(&req, req.sign_arg), 0);
 	ck_assert_int_eq(az_req_get_props(&cli, &req, "data", "f"), 0);
 	n = req.nhdrs;
 	ck_assert_uint_eq(n, 1); /* x-ms-version only: nothing left from the PUT */
-	ck_assert_ptr_null(net_req_header(&req, "Authorization"));
-	ck_assert_ptr_null(net_req_header(&req, "x-ms-blob-type"));
+	ck_assert_ptr_null(http_msg_header(&req, "Authorization"));
+	ck_assert_ptr_null(http_msg_header(&req, "x-ms-blob-type"));
 }
 END_TEST
 

@@ -71,7 +71,7 @@ START_TEST(test_errors_errno_table)
 }
 END_TEST
 
-static void body(struct net_req *r, const char *s)
+static void body(struct http_msg *r, const char *s)
 {
 	buf_release(&r->resp);
 	buf_init(&r->resp, 64 * KIB);
@@ -80,10 +80,10 @@ static void body(struct net_req *r, const char *s)
 
 START_TEST(test_errors_result_transport_error_passes_through)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.err = -ECONNRESET;
 	ck_assert_int_eq(az_result(&r, &err), -ECONNRESET);
 	ck_assert_int_eq(err.status, 0);
@@ -95,16 +95,16 @@ START_TEST(test_errors_result_transport_error_passes_through)
 	ck_assert_str_eq(err.message, "");
 	r.status = 304;
 	ck_assert_int_eq(az_result(&r, NULL), 0);
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_oversized_reply_says_so)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.resp_max = 32 * MIB;
 	r.err = -ENOBUFS;
 	ck_assert_int_eq(az_result(&r, &err), -ENOBUFS);
@@ -113,17 +113,17 @@ START_TEST(test_errors_result_oversized_reply_says_so)
 	r.sink_cap = 4096;
 	ck_assert_int_eq(az_result(&r, &err), -EOVERFLOW);
 	ck_assert_str_eq(err.message, "the reply is larger than the 4096 bytes asked for");
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_code_from_header)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 
 	/* HEAD: no body, the code only in the header. */
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.status = 404;
 	test_add_rhdr(&r, "x-ms-request-id: 1");
 	test_add_rhdr(&r, "x-ms-error-code: BlobNotFound");
@@ -131,18 +131,18 @@ START_TEST(test_errors_result_code_from_header)
 	ck_assert_int_eq(err.status, 404);
 	ck_assert_str_eq(err.code, "BlobNotFound");
 	ck_assert_str_eq(err.message, "HTTP 404 BlobNotFound");
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_code_and_message_from_body)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 	size_t len;
 	char *xml = test_slurp(TEST_DATA("az_error_blob_not_found.xml"), &len);
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.status = 404;
 	body(&r, xml);
 	ck_assert_int_eq(az_result(&r, &err), -ENOENT);
@@ -153,18 +153,18 @@ START_TEST(test_errors_result_code_and_message_from_body)
 	ck_assert_int_eq(az_result(&r, &err), -ENOENT);
 	ck_assert_str_eq(err.code, "ContainerNotFound");
 	free(xml);
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_messages_hold_no_secrets)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 	size_t len;
 	char *xml = test_slurp(TEST_DATA("az_error_auth.xml"), &len);
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.status = 403;
 	body(&r, xml);
 	ck_assert_int_eq(az_result(&r, &err), -EACCES);
@@ -181,16 +181,16 @@ START_TEST(test_errors_result_messages_hold_no_secrets)
 	ck_assert_ptr_null(strstr(err.message, "sig="));
 	ck_assert_ptr_nonnull(strstr(err.message, "not authorized"));
 	free(xml);
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_name_too_long)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.status = 400;
 	/* Azurite's answer to a 1,025-character name (StorageErrorFactory). */
 	body(&r, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Error><Code>"
@@ -200,16 +200,16 @@ START_TEST(test_errors_result_name_too_long)
 	body(&r, "<Error><Code>OutOfRangeInput</Code><Message>One of the request inputs is out of "
 	         "range.</Message></Error>");
 	ck_assert_int_eq(az_result(&r, &err), -EINVAL);
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_errors_result_garbage_body)
 {
-	struct net_req r;
+	struct http_msg r;
 	struct az_error err;
 
-	net_req_init(&r);
+	http_msg_init(&r);
 	r.status = 502;
 	body(&r, "<html><body>Bad Gateway</body></html>");
 	ck_assert_int_eq(az_result(&r, &err), -EIO);
@@ -220,7 +220,7 @@ START_TEST(test_errors_result_garbage_body)
 	r.status = 503;
 	ck_assert_int_eq(az_result(&r, &err), -EIO);
 	ck_assert_str_eq(err.code, "ServerBusy");
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
@@ -243,7 +243,7 @@ START_TEST(test_errors_error_helpers)
 	ck_assert_str_eq(az_op_name(AZ_OP__COUNT), "Unknown");
 	for (int op = 0; op < AZ_OP__COUNT; op++)
 		ck_assert_str_ne(az_op_name((enum az_op)op), "Unknown");
-	ck_assert_int_le(AZ_OP__COUNT, NET_OP_MAX);
+	ck_assert_int_le(AZ_OP__COUNT, HTTP_OP_MAX);
 }
 END_TEST
 

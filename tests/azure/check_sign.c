@@ -29,12 +29,12 @@
 #define EMPTY12 "\n\n\n\n\n\n\n\n\n\n\n"
 
 /* Sign @r as az_sign_prepare() would, but at the frozen DATE. */
-static char *auth_at_fixed_date(const struct az_client *c, struct net_req *r, char **sts_out)
+static char *auth_at_fixed_date(const struct az_client *c, struct http_msg *r, char **sts_out)
 {
 	char sig[64];
 	char *sts, *auth;
 
-	ck_assert_int_eq(net_req_set_header(r, "x-ms-date", DATE), 0);
+	ck_assert_int_eq(http_msg_set_header(r, "x-ms-date", DATE), 0);
 	sts = az_string_to_sign(r, c->creds.account);
 	ck_assert_ptr_nonnull(sts);
 	ck_assert_int_eq(az_hmac_sha256_b64(c->creds.key, c->creds.key_len, sts, sig, sizeof(sig)),
@@ -62,11 +62,11 @@ END_TEST
 START_TEST(test_sign_list_blobs_with_query_params)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(
 	    az_req_list_blobs(&c, &r, "mycontainer", "dir/sub x+", "/", "2!4!abc=", 100, true), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
@@ -78,25 +78,25 @@ START_TEST(test_sign_list_blobs_with_query_params)
 	ck_assert_str_eq(auth, "SharedKey myaccount:TAbXEkot5DL1gZF9yHkOYHjMAus2Ox7+E07cl7UHLmw=");
 	free(sts);
 	free(auth);
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
 
 START_TEST(test_sign_put_blob_with_body_type_and_metadata)
 {
-	struct az_meta_list m = {0};
+	struct meta_list m = {0};
 	struct az_write_opts o = {.content_type = "text/plain", .if_none_match = "*"};
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	ck_assert_int_eq(az_meta_set(&m, "a1", "one"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "a_1", "two"), 0);
-	ck_assert_int_eq(az_meta_set(&m, "Mode", "0644"), 0);
+	ck_assert_int_eq(meta_set(&m, "a1", "one"), 0);
+	ck_assert_int_eq(meta_set(&m, "a_1", "two"), 0);
+	ck_assert_int_eq(meta_set(&m, "Mode", "0644"), 0);
 	o.meta = &m;
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(az_req_put_blob(&c, &r, "mycontainer", "dir/file.txt", 11, &o), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	/* a_1 before a1: the service's order, not byte order. */
@@ -107,8 +107,8 @@ START_TEST(test_sign_put_blob_with_body_type_and_metadata)
 	ck_assert_str_eq(auth, "SharedKey myaccount:l6g4gk5OIp1Tt2ejOyO5C7lL+46MT+rWX78lhZ9JhlI=");
 	free(sts);
 	free(auth);
-	net_req_release(&r);
-	az_meta_list_release(&m);
+	http_msg_release(&r);
+	meta_list_release(&m);
 	az_client_release(&c);
 }
 END_TEST
@@ -116,22 +116,22 @@ END_TEST
 START_TEST(test_sign_head_with_if_match)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	net_req_init(&r);
-	net_req_set_url(&r, strdup("https://myaccount.blob.core.windows.net/mycontainer/blob.bin"));
+	http_msg_init(&r);
+	http_msg_set_url(&r, strdup("https://myaccount.blob.core.windows.net/mycontainer/blob.bin"));
 	r.method = "HEAD";
-	ck_assert_int_eq(net_req_set_header(&r, "x-ms-version", "2025-11-05"), 0);
-	ck_assert_int_eq(net_req_set_header(&r, "If-Match", "\"0x8DCAFE\""), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "x-ms-version", "2025-11-05"), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "If-Match", "\"0x8DCAFE\""), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	ck_assert_str_eq(sts, "HEAD\n\n\n\n\n\n\n\n\"0x8DCAFE\"\n\n\n\nx-ms-date:" DATE "\n"
 	                      "x-ms-version:2025-11-05\n/myaccount/mycontainer/blob.bin");
 	ck_assert_str_eq(auth, "SharedKey myaccount:LXtQ/MyTMgYaVNrwxxfUeRN65x87LYqxnTIt70tuxHQ=");
 	free(sts);
 	free(auth);
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
@@ -139,12 +139,12 @@ END_TEST
 START_TEST(test_sign_azurite_path_style_repeats_account)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1",
 	            TEST_DEV_KEY_B64, NULL);
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_range(&c, &r, "mycontainer", "a b.txt", 0, 1024, NULL), 0);
 	ck_assert_str_eq(r.url, "http://127.0.0.1:10000/devstoreaccount1/mycontainer/a%20b.txt");
 	auth = auth_at_fixed_date(&c, &r, &sts);
@@ -156,7 +156,7 @@ START_TEST(test_sign_azurite_path_style_repeats_account)
 	                 "SharedKey devstoreaccount1:nnGTS42gRMKXO0XIkx5Jne8z9JlQIa86R+RP68tCXGQ=");
 	free(sts);
 	free(auth);
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
@@ -167,11 +167,11 @@ START_TEST(test_sign_nasty_name_signs_encoded_path)
 	                    "c\xc3\xb6"
 	                    "d\xc3\xa9/100%/#hash?q+plus&a=b'@!*().txt";
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char *sts, *auth;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(
 	    az_req_put_block(&c, &r, "mycontainer", nasty, "AAAAAAAAAAEAAAAC", 0, NULL), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
@@ -182,7 +182,7 @@ START_TEST(test_sign_nasty_name_signs_encoded_path)
 	ck_assert_str_eq(auth, "SharedKey myaccount:mpxer6SBdhwjFrjV2q1hscnhz4WhH75tjKqilZdMM2Q=");
 	free(sts);
 	free(auth);
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
@@ -231,35 +231,35 @@ END_TEST
 
 START_TEST(test_sign_canonical_headers_trimmed_and_lowercased)
 {
-	struct net_req r;
+	struct http_msg r;
 	char *sts;
 
-	net_req_init(&r);
-	net_req_set_url(&r, strdup("https://a.blob.core.windows.net/c/b"));
+	http_msg_init(&r);
+	http_msg_set_url(&r, strdup("https://a.blob.core.windows.net/c/b"));
 	r.method = "PUT";
-	ck_assert_int_eq(net_req_set_header(&r, "X-MS-Meta-Foo", "  bar baz  "), 0);
-	ck_assert_int_eq(net_req_set_header(&r, "x-ms-date", DATE), 0);
-	ck_assert_int_eq(net_req_set_header(&r, "Content-Type", "  text/plain "), 0);
-	ck_assert_int_eq(net_req_set_header(&r, "Content-Length", "0"), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "X-MS-Meta-Foo", "  bar baz  "), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "x-ms-date", DATE), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "Content-Type", "  text/plain "), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "Content-Length", "0"), 0);
 	/* Not an x-ms- header and not a standard one: not signed. */
-	ck_assert_int_eq(net_req_set_header(&r, "User-Agent", "azblobfs"), 0);
+	ck_assert_int_eq(http_msg_set_header(&r, "User-Agent", "azblobfs"), 0);
 	sts = az_string_to_sign(&r, "a");
 	ck_assert_ptr_nonnull(sts);
 	/* Zero Content-Length signs as empty; values trimmed; inner blanks kept. */
 	ck_assert_str_eq(sts, "PUT\n\n\n\n\ntext/plain\n\n\n\n\n\n\n"
 	                      "x-ms-date:" DATE "\nx-ms-meta-foo:bar baz\n/a/c/b");
 	free(sts);
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_sign_query_params_decoded_sorted_and_merged)
 {
-	struct net_req r;
+	struct http_msg r;
 	char *sts;
 
-	net_req_init(&r);
-	net_req_set_url(&r, strdup("https://a.blob.core.windows.net/?Zeta=%2F%20x&alpha=2&ALPHA=1"
+	http_msg_init(&r);
+	http_msg_set_url(&r, strdup("https://a.blob.core.windows.net/?Zeta=%2F%20x&alpha=2&ALPHA=1"
 	                           "&comp=list"));
 	r.method = "GET";
 	sts = az_string_to_sign(&r, "a");
@@ -267,34 +267,34 @@ START_TEST(test_sign_query_params_decoded_sorted_and_merged)
 	ck_assert_str_eq(sts, "GET\n" EMPTY12 "/a/\nalpha:1,2\ncomp:list\nzeta:/ x");
 	free(sts);
 	/* A malformed escape cannot be signed (it cannot be decoded either). */
-	net_req_set_url(&r, strdup("https://a.blob.core.windows.net/?x=%zz"));
+	http_msg_set_url(&r, strdup("https://a.blob.core.windows.net/?x=%zz"));
 	ck_assert_ptr_null(az_string_to_sign(&r, "a"));
-	net_req_set_url(&r, strdup("ftp://a/"));
+	http_msg_set_url(&r, strdup("ftp://a/"));
 	ck_assert_ptr_null(az_string_to_sign(&r, "a"));
-	net_req_release(&r);
+	http_msg_release(&r);
 }
 END_TEST
 
 START_TEST(test_sign_prepare_dates_and_signs_each_attempt)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 	char sig[64], *sts, *want;
 	const char *date;
 	time_t t;
 	unsigned n;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_props(&c, &r, "mycontainer", "x"), 0);
-	ck_assert_ptr_eq(r.prepare, az_sign_prepare);
-	ck_assert_int_eq(r.prepare(&r, r.prepare_arg), 0);
+	ck_assert_ptr_eq(r.sign, az_sign_prepare);
+	ck_assert_int_eq(r.sign(&r, r.sign_arg), 0);
 	n = r.nhdrs;
 	/* The retry path calls it again: headers are replaced, not added. */
-	ck_assert_int_eq(r.prepare(&r, r.prepare_arg), 0);
+	ck_assert_int_eq(r.sign(&r, r.sign_arg), 0);
 	ck_assert_uint_eq(r.nhdrs, n);
 
-	date = net_req_header(&r, "x-ms-date");
+	date = http_msg_header(&r, "x-ms-date");
 	ck_assert_ptr_nonnull(date);
 	ck_assert_int_eq(util_parse_http_date(date, &t), 0);
 	ck_assert_int_le(labs((long)(t - time(NULL))), 5);
@@ -303,10 +303,10 @@ START_TEST(test_sign_prepare_dates_and_signs_each_attempt)
 	ck_assert_int_eq(az_hmac_sha256_b64(c.creds.key, c.creds.key_len, sts, sig, sizeof(sig)),
 	                 0);
 	ck_assert_int_ge(asprintf(&want, "SharedKey myaccount:%s", sig), 0);
-	ck_assert_str_eq(net_req_header(&r, "Authorization"), want);
+	ck_assert_str_eq(http_msg_header(&r, "Authorization"), want);
 	free(want);
 	free(sts);
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
@@ -314,18 +314,18 @@ END_TEST
 START_TEST(test_sign_prepare_with_sas_sets_no_authorization)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", NULL,
 	            "?sv=2025-11-05&sig=abc%3D");
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_props(&c, &r, "mycontainer", "x"), 0);
-	ck_assert_int_eq(r.prepare(&r, r.prepare_arg), 0);
-	ck_assert_ptr_nonnull(net_req_header(&r, "x-ms-date"));
-	ck_assert_ptr_null(net_req_header(&r, "Authorization"));
+	ck_assert_int_eq(r.sign(&r, r.sign_arg), 0);
+	ck_assert_ptr_nonnull(http_msg_header(&r, "x-ms-date"));
+	ck_assert_ptr_null(http_msg_header(&r, "Authorization"));
 	ck_assert_str_eq(r.url, "https://myaccount.blob.core.windows.net/mycontainer/x"
 	                        "?sv=2025-11-05&sig=abc%3D");
-	net_req_release(&r);
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST
@@ -333,16 +333,16 @@ END_TEST
 START_TEST(test_sign_key_wins_over_sas)
 {
 	struct az_client c;
-	struct net_req r;
+	struct http_msg r;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64,
 	            "sv=1&sig=x");
-	net_req_init(&r);
+	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_props(&c, &r, "mycontainer", "x"), 0);
 	ck_assert_ptr_null(strstr(r.url, "sig="));
-	ck_assert_int_eq(r.prepare(&r, r.prepare_arg), 0);
-	ck_assert_ptr_nonnull(net_req_header(&r, "Authorization"));
-	net_req_release(&r);
+	ck_assert_int_eq(r.sign(&r, r.sign_arg), 0);
+	ck_assert_ptr_nonnull(http_msg_header(&r, "Authorization"));
+	http_msg_release(&r);
 	az_client_release(&c);
 }
 END_TEST

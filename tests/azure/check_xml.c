@@ -57,9 +57,9 @@ START_TEST(test_xml_list_blobs_normal)
 	ck_assert_str_eq(it->etag, "\"0x8DC2A1B2C3D4E5F\""); /* stored quoted */
 	ck_assert_str_eq(it->content_type, "text/plain");
 	ck_assert_uint_eq(it->meta.n, 3);
-	ck_assert_str_eq(az_meta_get(&it->meta, "mode"), "0100644");
-	ck_assert_str_eq(az_meta_get(&it->meta, "UID"), "1000");
-	ck_assert_str_eq(az_meta_get(&it->meta, "author"), "J\xc3\xb6rg & co");
+	ck_assert_str_eq(meta_get(&it->meta, "mode"), "0100644");
+	ck_assert_str_eq(meta_get(&it->meta, "UID"), "1000");
+	ck_assert_str_eq(meta_get(&it->meta, "author"), "J\xc3\xb6rg & co");
 
 	it = &l.items[1];
 	ck_assert_str_eq(it->name, "big.bin");
@@ -112,7 +112,7 @@ START_TEST(test_xml_list_blobs_prefixes_and_folder_markers)
 		ck_assert_str_eq(l.items[i].name, want[i].name);
 		ck_assert_int_eq(l.items[i].kind, want[i].kind);
 	}
-	ck_assert_str_eq(az_meta_get(&l.items[2].meta, "hdi_isfolder"), "true");
+	ck_assert_str_eq(meta_get(&l.items[2].meta, "hdi_isfolder"), "true");
 	ck_assert_uint_eq(l.items[1].size, 0);
 	ck_assert_str_eq(l.items[4].content_type, "text/markdown");
 	ck_assert_uint_eq(l.items[4].size, 42);
@@ -149,7 +149,7 @@ START_TEST(test_xml_list_blobs_azurite_capture)
 	ck_assert_str_eq(l.items[1].etag, "\"0x1C4CF12D5C03040\"");
 	ck_assert_uint_eq(l.items[1].meta.n, 4);
 	ck_assert_str_eq(l.items[1].meta.items[3].name, "Mode");
-	ck_assert_str_eq(az_meta_get(&l.items[1].meta, "a_1"), "two");
+	ck_assert_str_eq(meta_get(&l.items[1].meta, "a_1"), "two");
 	az_list_release(&l);
 }
 END_TEST
@@ -167,7 +167,7 @@ START_TEST(test_xml_list_containers)
 	ck_assert_int_eq(l.items[0].kind, AZ_ITEM_CONTAINER);
 	ck_assert_str_eq(l.items[0].etag, "\"0x8DC000000000001\"");
 	ck_assert_int_eq(l.items[0].mtime.tv_sec, 1772532000);
-	ck_assert_str_eq(az_meta_get(&l.items[0].meta, "owner"), "ops");
+	ck_assert_str_eq(meta_get(&l.items[0].meta, "owner"), "ops");
 	ck_assert_str_eq(l.items[1].name, "$web");
 	ck_assert_str_eq(l.items[1].etag, "\"0x8DC000000000002\"");
 	ck_assert_str_eq(l.next_marker, "/myaccount/beta");

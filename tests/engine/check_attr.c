@@ -40,18 +40,18 @@ START_TEST(test_attr_folder_forms)
 	eng_item_to_attr(&p, &a);
 	ck_assert_int_eq(a.type, CACHE_T_DIR);
 	ck_assert(a.flags & CACHE_F_PREFIX);
-	ck_assert_int_eq(az_meta_set(&m.meta, "hdi_isfolder", "TRUE"), 0);
+	ck_assert_int_eq(meta_set(&m.meta, "hdi_isfolder", "TRUE"), 0);
 	eng_item_to_attr(&m, &a);
 	ck_assert_int_eq(a.type, CACHE_T_DIR);
 	ck_assert(a.flags & CACHE_F_MARKER);
 	ck_assert_uint_eq(a.size, 0);
-	az_meta_list_release(&m.meta);
+	meta_list_release(&m.meta);
 	/* hdi_isfolder=false is a plain file */
 	m = blob("d", 0);
-	ck_assert_int_eq(az_meta_set(&m.meta, "hdi_isfolder", "false"), 0);
+	ck_assert_int_eq(meta_set(&m.meta, "hdi_isfolder", "false"), 0);
 	eng_item_to_attr(&m, &a);
 	ck_assert_int_eq(a.type, CACHE_T_FILE);
-	az_meta_list_release(&m.meta);
+	meta_list_release(&m.meta);
 }
 END_TEST
 
@@ -60,11 +60,11 @@ START_TEST(test_attr_symlink_and_posix_metadata)
 	struct az_item it = blob("l", 5);
 	struct cache_attr a;
 
-	ck_assert_int_eq(az_meta_set(&it.meta, "is_symlink", "true"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "mode", "0750"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "uid", "1001"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "gid", "50"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "mtime", "2020-01-02T03:04:05.5Z"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "is_symlink", "true"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "mode", "0750"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "uid", "1001"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "gid", "50"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "mtime", "2020-01-02T03:04:05.5Z"), 0);
 	eng_item_to_attr(&it, &a);
 	ck_assert_int_eq(a.type, CACHE_T_LINK);
 	ck_assert_uint_eq(a.mode, 0750);
@@ -75,7 +75,7 @@ START_TEST(test_attr_symlink_and_posix_metadata)
 	ck_assert_uint_eq(a.flags & (CACHE_F_MODE | CACHE_F_UID | CACHE_F_GID | CACHE_F_MTIME),
 			  CACHE_F_MODE | CACHE_F_UID | CACHE_F_GID | CACHE_F_MTIME);
 	ck_assert(!(a.flags & CACHE_F_XMETA));
-	az_meta_list_release(&it.meta);
+	meta_list_release(&it.meta);
 }
 END_TEST
 
@@ -84,15 +84,15 @@ START_TEST(test_attr_bad_posix_metadata_ignored_and_extra_noted)
 	struct az_item it = blob("f", 1);
 	struct cache_attr a;
 
-	ck_assert_int_eq(az_meta_set(&it.meta, "mode", "rwxr"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "uid", "-3"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "mtime", "yesterday"), 0);
-	ck_assert_int_eq(az_meta_set(&it.meta, "ux_color", "blue"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "mode", "rwxr"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "uid", "-3"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "mtime", "yesterday"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "ux_color", "blue"), 0);
 	eng_item_to_attr(&it, &a);
 	ck_assert(!(a.flags & (CACHE_F_MODE | CACHE_F_UID | CACHE_F_MTIME)));
 	ck_assert(a.flags & CACHE_F_XMETA);
 	ck_assert_int_eq(a.mtime.tv_sec, 1700000000);
-	az_meta_list_release(&it.meta);
+	meta_list_release(&it.meta);
 }
 END_TEST
 

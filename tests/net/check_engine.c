@@ -275,11 +275,11 @@ static void req_for(struct net_req *r, struct waiter *w, const char *method, con
 
 	net_req_init(r);
 	ck_assert_int_ge(asprintf(&url, "http://127.0.0.1:%d%s", srv_port, path), 0);
-	net_req_set_url(r, url);
-	r->method = method;
+	http_msg_set_url(&r->msg, url);
+	r->msg.method = method;
 	r->done = on_done;
 	r->arg = w;
-	r->op = 1;
+	r->msg.op = 1;
 }
 
 static int run_one(struct net_req *r, struct waiter *w, const char *method, const char *path)
@@ -288,7 +288,7 @@ static int run_one(struct net_req *r, struct waiter *w, const char *method, cons
 	req_for(r, w, method, path);
 	ck_assert_int_eq(net_submit(net, r), 0);
 	wait_for(w, 1);
-	return r->err;
+	return r->msg.err;
 }
 
 static void setup(void)
@@ -321,9 +321,9 @@ START_TEST(test_engine_get_ok_on_engine_thread)
 	struct waiter w;
 
 	ck_assert_int_eq(run_one(&r, &w, "GET", "/ok"), 0);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(r.resp.data, "hello");
-	ck_assert_str_eq(net_resp_header(&r, "X-Test"), "yes");
+	ck_assert_int_eq(r.msg.status, 200);
+	ck_assert_str_eq(r.msg.resp.data, "hello");
+	ck_assert_str_eq(http_msg_resp_header(&r.msg, "X-Test"), "yes");
 	ck_assert(w.on_engine);
 	ck_assert_uint_eq(r.attempts, 1);
 	net_req_release(&r);
@@ -338,7 +338,7 @@ START_TEST(test_engine_retries_503_then_succeeds)
 
 	hits_flaky = 0;
 	ck_assert_int_eq(run_one(&r, &w, "GET", "/flaky"), 0);
-	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(r.msg.status, 200);
 	ck_assert_uint_eq(r.attempts, 3);
 	net_stats_get(net, &st);
 	ck_assert_uint_eq(st.retries, 2);
@@ -358,8 +358,8 @@ START_TEST(test_engine_gives_up_after_max_retries)
 	r.max_retries = 2;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, 0);
-	ck_assert_int_eq(r.status, 503);
+	ck_assert_int_eq(r.msg.err, 0);
+	ck_assert_int_eq(r.msg.status, 503);
 	ck_assert_uint_eq(r.attempts, 3);
 	net_stats_get(net, &st);
 	ck_assert_uint_eq(st.requests[1][NET_OUT_SERVER_ERR], 1);
@@ -379,7 +379,7 @@ START_TEST(test_engine_persist_retries_past_max_until_deadline)
 	r.deadline_ms = util_now_ms() + 3000;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.status, 503);
+	ck_assert_int_eq(r.msg.status, 503);
 	/* Backoffs of at most 0.2 + 0.4 + 0.8 s: a fourth attempt fits well within 3 s. */
 	ck_assert_uint_ge(r.attempts, 4);
 	net_req_release(&r);
@@ -392,9 +392,9 @@ START_TEST(test_engine_no_retry_on_404)
 	struct waiter w;
 
 	ck_assert_int_eq(run_one(&r, &w, "GET", "/404"), 0);
-	ck_assert_int_eq(r.status, 404);
+	ck_assert_int_eq(r.msg.status, 404);
 	ck_assert_uint_eq(r.attempts, 1);
-	ck_assert_str_eq(net_resp_header(&r, "x-ms-error-code"), "BlobNotFound");
+	ck_assert_str_eq(http_msg_resp_header(&r.msg, "x-ms-error-code"), "BlobNotFound");
 	net_req_release(&r);
 }
 END_TEST
@@ -406,8 +406,8 @@ START_TEST(test_engine_retries_connection_reset)
 
 	hits_reset = 0;
 	ck_assert_int_eq(run_one(&r, &w, "GET", "/reset"), 0);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(r.resp.data, "back");
+	ck_assert_int_eq(r.msg.status, 200);
+	ck_assert_str_eq(r.msg.resp.data, "back");
 	ck_assert_uint_ge(r.attempts, 2);
 	net_req_release(&r);
 }
@@ -421,7 +421,7 @@ START_TEST(test_engine_honours_retry_after)
 
 	hits_retry_after = 0;
 	ck_assert_int_eq(run_one(&r, &w, "GET", "/retry-after"), 0);
-	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(r.msg.status, 200);
 	/* The back-off cap is 100 ms; only Retry-After explains a 1 s wait. */
 	ck_assert_uint_ge(util_now_ms() - t0, 1000);
 	net_req_release(&r);
@@ -438,12 +438,12 @@ START_TEST(test_engine_connection_refused_ends_at_deadline)
 	waiter_init(&w);
 	req_for(&r, &w, "GET", "/ok");
 	ck_assert_int_ge(asprintf(&url, "http://127.0.0.1:%d/x", closed_port()), 0);
-	net_req_set_url(&r, url);
+	http_msg_set_url(&r.msg, url);
 	r.deadline_ms = util_now_ms() + 400;
 	r.max_retries = 1000;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, -ECONNREFUSED);
+	ck_assert_int_eq(r.msg.err, -ECONNREFUSED);
 	ck_assert_uint_ge(r.attempts, 2);
 	ck_assert_uint_lt(util_now_ms() - t0, 3000);
 	net_req_release(&r);
@@ -460,7 +460,7 @@ START_TEST(test_engine_stalled_request_times_out_at_deadline)
 	r.deadline_ms = util_now_ms() + 300;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, -ETIMEDOUT);
+	ck_assert_int_eq(r.msg.err, -ETIMEDOUT);
 	net_req_release(&r);
 }
 END_TEST
@@ -473,22 +473,22 @@ START_TEST(test_engine_sink_receives_body_and_overflow_fails)
 
 	waiter_init(&w);
 	req_for(&r, &w, "GET", "/big");
-	r.sink = sink;
-	r.sink_cap = sizeof(sink);
+	r.msg.sink = sink;
+	r.msg.sink_cap = sizeof(sink);
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, 0);
-	ck_assert_uint_eq(r.sink_len, sizeof(sink));
+	ck_assert_int_eq(r.msg.err, 0);
+	ck_assert_uint_eq(r.msg.sink_len, sizeof(sink));
 	ck_assert_int_eq(sink[99999], 'b');
 	net_req_release(&r);
 
 	waiter_init(&w);
 	req_for(&r, &w, "GET", "/big");
-	r.sink = sink;
-	r.sink_cap = 1000;
+	r.msg.sink = sink;
+	r.msg.sink_cap = 1000;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, -EOVERFLOW);
+	ck_assert_int_eq(r.msg.err, -EOVERFLOW);
 	ck_assert_uint_eq(r.attempts, 1);
 	net_req_release(&r);
 }
@@ -501,10 +501,10 @@ START_TEST(test_engine_resp_cap_enforced)
 
 	waiter_init(&w);
 	req_for(&r, &w, "GET", "/big");
-	r.resp_max = 4096;
+	r.msg.resp_max = 4096;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, -ENOBUFS);
+	ck_assert_int_eq(r.msg.err, -ENOBUFS);
 	net_req_release(&r);
 }
 END_TEST
@@ -524,8 +524,8 @@ START_TEST(test_engine_put_sends_memory_and_file_bodies)
 	r.body_len = sizeof(body);
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, 0);
-	ck_assert_str_eq(r.resp.data, "PUT 300000");
+	ck_assert_int_eq(r.msg.err, 0);
+	ck_assert_str_eq(r.msg.resp.data, "PUT 300000");
 	net_req_release(&r);
 
 	fd = mkstemp(tmpl);
@@ -539,7 +539,7 @@ START_TEST(test_engine_put_sends_memory_and_file_bodies)
 	r.body_len = 5000;
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	wait_for(&w, 1);
-	ck_assert_str_eq(r.resp.data, "PUT 5000");
+	ck_assert_str_eq(r.msg.resp.data, "PUT 5000");
 	net_req_release(&r);
 	close(fd);
 	net_stats_get(net, &st);
@@ -603,9 +603,9 @@ static void expect_sum(const struct net_req *r, uint64_t off, uint64_t len)
 
 	snprintf(want, sizeof(want), "%llu %016llx", (unsigned long long)len,
 		 (unsigned long long)fnv1a(file_bytes + off, len));
-	ck_assert_int_eq(r->err, 0);
-	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(r->resp.data, want);
+	ck_assert_int_eq(r->msg.err, 0);
+	ck_assert_int_eq(r->msg.status, 200);
+	ck_assert_str_eq(r->msg.resp.data, want);
 }
 
 START_TEST(test_engine_file_body_bytes_arrive_in_order)
@@ -676,7 +676,7 @@ START_TEST(test_engine_file_body_past_eof_fails)
 		/* The file ends 1000 bytes into the body. */
 		file_put(&r, &w, "/echo-sum", fd, direct ? dfd : -1, FILE_LEN - 1000, 600000,
 			 NET_NO_RETRY);
-		ck_assert_int_eq(r.err, -EIO);
+		ck_assert_int_eq(r.msg.err, -EIO);
 		net_req_release(&r);
 	}
 	close_body_file(fd, dfd);
@@ -715,7 +715,7 @@ START_TEST(test_engine_bounds_concurrency)
 	wait_for(&w, N);
 	ck_assert_int_eq(peak, 4);
 	for (int i = 0; i < N; i++) {
-		ck_assert_int_eq(r[i].status, 200);
+		ck_assert_int_eq(r[i].msg.status, 200);
 		net_req_release(&r[i]);
 	}
 }
@@ -732,7 +732,7 @@ START_TEST(test_engine_cancel_in_flight)
 	ck_assert_int_eq(net_submit(net, &r), 0);
 	net_cancel(net, &r);
 	wait_for(&w, 1);
-	ck_assert_int_eq(r.err, -ECANCELED);
+	ck_assert_int_eq(r.msg.err, -ECANCELED);
 	net_stats_get(net, &st);
 	ck_assert_uint_eq(st.requests[1][NET_OUT_CANCELLED], 1);
 	net_req_release(&r);
@@ -785,7 +785,7 @@ START_TEST(test_engine_shutdown_cancels_pending)
 	net_free(net);
 	net = NULL;
 	ck_assert_int_eq(w.done, 1);
-	ck_assert_int_eq(r.err, -ECANCELED);
+	ck_assert_int_eq(r.msg.err, -ECANCELED);
 	/* A done callback that runs during shutdown cannot queue new work. */
 	ck_assert_int_eq(resubmit_rc, -ESHUTDOWN);
 	net_req_release(&r);

@@ -2,11 +2,11 @@
  * meta.c - lists of blob metadata (name/value pairs).
  *
  * Names compare case-insensitively, as the service treats them; the list
- * keeps the case it was given. Lists are small (AZ_MAX_META), so a plain
+ * keeps the case it was given. Lists are small (META_MAX_PAIRS), so a plain
  * array with linear search is the right structure.
  */
 #include "azblobfs/common.h"
-#include "azure_i.h"
+#include "azblobfs/meta.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
-void az_meta_list_release(struct az_meta_list *m)
+void meta_list_release(struct meta_list *m)
 {
 	if (!m)
 		return;
@@ -27,7 +27,7 @@ void az_meta_list_release(struct az_meta_list *m)
 	m->n = 0;
 }
 
-static ssize_t find(const struct az_meta_list *m, const char *name)
+static ssize_t find(const struct meta_list *m, const char *name)
 {
 	for (size_t i = 0; i < m->n; i++)
 		if (!strcasecmp(m->items[i].name, name))
@@ -35,7 +35,7 @@ static ssize_t find(const struct az_meta_list *m, const char *name)
 	return -1;
 }
 
-const char *az_meta_get(const struct az_meta_list *m, const char *name)
+const char *meta_get(const struct meta_list *m, const char *name)
 {
 	ssize_t i;
 
@@ -45,7 +45,7 @@ const char *az_meta_get(const struct az_meta_list *m, const char *name)
 	return i < 0 ? NULL : m->items[i].value;
 }
 
-bool az_meta_name_valid(const char *name)
+bool meta_name_valid(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -57,7 +57,7 @@ bool az_meta_name_valid(const char *name)
 	return true;
 }
 
-bool az_header_value_valid(const char *v)
+bool meta_value_valid(const char *v)
 {
 	for (; *v; v++)
 		if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
@@ -65,13 +65,13 @@ bool az_header_value_valid(const char *v)
 	return true;
 }
 
-int az_meta_append(struct az_meta_list *m, const char *name, size_t name_len, const char *value,
+int meta_append(struct meta_list *m, const char *name, size_t name_len, const char *value,
                    size_t value_len)
 {
-	struct az_meta *items;
+	struct meta_pair *items;
 	char *n, *v;
 
-	if (m->n >= AZ_MAX_META)
+	if (m->n >= META_MAX_PAIRS)
 		return -E2BIG;
 	n = strndup(name, name_len);
 	v = strndup(value, value_len);
@@ -88,18 +88,18 @@ int az_meta_append(struct az_meta_list *m, const char *name, size_t name_len, co
 	return 0;
 }
 
-int az_meta_set(struct az_meta_list *m, const char *name, const char *value)
+int meta_set(struct meta_list *m, const char *name, const char *value)
 {
 	char *n, *v;
 	ssize_t i;
 
 	/* An empty value cannot be sent: curl drops "Name:" lines. */
-	if (!az_meta_name_valid(name) || !*value || !az_header_value_valid(value) ||
-	    strlen(value) > AZ_META_VALUE_MAX)
+	if (!meta_name_valid(name) || !*value || !meta_value_valid(value) ||
+	    strlen(value) > META_VALUE_MAX)
 		return -EINVAL;
 	i = find(m, name);
 	if (i < 0)
-		return az_meta_append(m, name, strlen(name), value, strlen(value));
+		return meta_append(m, name, strlen(name), value, strlen(value));
 	n = strdup(name);
 	v = strdup(value);
 	if (!n || !v) {
@@ -114,7 +114,7 @@ int az_meta_set(struct az_meta_list *m, const char *name, const char *value)
 	return 0;
 }
 
-void az_meta_del(struct az_meta_list *m, const char *name)
+void meta_del(struct meta_list *m, const char *name)
 {
 	ssize_t i = find(m, name);
 
@@ -126,20 +126,20 @@ void az_meta_del(struct az_meta_list *m, const char *name)
 	m->n--;
 }
 
-int az_meta_copy(struct az_meta_list *dst, const struct az_meta_list *src)
+int meta_copy(struct meta_list *dst, const struct meta_list *src)
 {
-	struct az_meta_list tmp = {0};
+	struct meta_list tmp = {0};
 	int r;
 
 	for (size_t i = 0; src && i < src->n; i++) {
-		r = az_meta_append(&tmp, src->items[i].name, strlen(src->items[i].name),
+		r = meta_append(&tmp, src->items[i].name, strlen(src->items[i].name),
 		                   src->items[i].value, strlen(src->items[i].value));
 		if (r < 0) {
-			az_meta_list_release(&tmp);
+			meta_list_release(&tmp);
 			return r;
 		}
 	}
-	az_meta_list_release(dst);
+	meta_list_release(dst);
 	*dst = tmp;
 	return 0;
 }
