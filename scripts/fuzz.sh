@@ -16,7 +16,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_ROOT" || exit 1
 SECS=${1:-${FUZZ_SECONDS:-60}}
 B=build-fuzz
-TARGETS=(xml connstr options)
+TARGETS=(xml headers connstr options)
 pass=0
 fail=0
 
