@@ -209,6 +209,13 @@ struct eng_wbase {
 	bool exists;
 	uint64_t size;
 	char etag[AZ_ETAG_MAX];
+	/*
+	 * Created here while the name was believed absent (O_EXCL, or O_CREAT
+	 * without O_TRUNC): until its first commit lands, that commit carries
+	 * If-None-Match: *, so a blob another client created meanwhile is never
+	 * overwritten (the commit fails with EEXIST and the bytes are kept).
+	 */
+	bool create_only;
 };
 
 struct eng_commit_opts {

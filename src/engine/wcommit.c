@@ -54,6 +54,7 @@ static int final_errno(int err)
 	/* Errors a program can act on pass; the rest is an I/O error after retries. */
 	switch (err) {
 	case -ENOSPC:
+	case -EEXIST:
 	case -EFBIG:
 	case -ENAMETOOLONG:
 	case -EACCES:
@@ -126,6 +127,7 @@ static void fill_opts(const struct wcommit *c, struct az_write_opts *o)
 	o->content_type = content_type(c);
 	o->meta = c->op && c->op->meta.n ? &c->op->meta : NULL;
 	o->if_match = c->depends_on_base && c->w->base.etag[0] ? c->w->base.etag : NULL;
+	o->if_none_match = !c->w->base.exists && c->w->base.create_only ? "*" : NULL;
 }
 
 static void req_done(struct net_req *r)
@@ -133,17 +135,23 @@ static void req_done(struct net_req *r)
 	struct wcommit *c = r->arg;
 	struct eng_writer *w = c->w;
 	struct az_error azerr;
-	bool last;
+	bool last, created;
 	int rc;
 
 	az_error_clear(&azerr);
 	rc = az_result(&r->msg, &azerr);
-	if (rc < 0) {
-		if (rc == -ESTALE)
-			log_err("commit '%s/%s': the blob changed on the service since it was "
-				"opened; not overwriting it", w->container, w->blob);
-		else
-			eng_log_failure("commit", w->container, w->blob, rc, &azerr);
+	writer_lock(w);
+	created = !w->base.exists && w->base.create_only;
+	writer_unlock(w);
+	if (created && (rc == -ESTALE || rc == -EEXIST)) {
+		rc = -EEXIST;
+		log_err("commit '%s/%s': another client created this name after this mount "
+			"did; not overwriting it", w->container, w->blob);
+	} else if (rc == -ESTALE) {
+		log_err("commit '%s/%s': the blob changed on the service since it was "
+			"opened; not overwriting it", w->container, w->blob);
+	} else if (rc < 0) {
+		eng_log_failure("commit", w->container, w->blob, rc, &azerr);
 	}
 	writer_lock(w);
 	finish(c, rc, r);

@@ -138,7 +138,7 @@ fail:
 /* ---- opens for writing ---- */
 
 int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
-			 bool empty)
+			 bool empty, bool create_only)
 {
 	struct fs_target t = {0};
 	struct eng_wbase base = {0};
@@ -154,6 +154,7 @@ int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_a
 	if (rc < 0)
 		return rc;
 	base.exists = a->etag[0] != '\0';
+	base.create_only = create_only;
 	base.size = a->size;
 	memcpy(base.etag, a->etag, MIN(sizeof(base.etag), sizeof(a->etag)));
 	rc = eng_writer_new(fs->eng, fs->staging, t.container, t.blob, &base, empty, &w);
@@ -195,7 +196,7 @@ static void open_write_meta(struct fs *fs, void *req, struct fs_node *n, int err
 		if (w)
 			n->w_users++;
 	} else {
-		rc = fs_node_attach_writer(fs, n, &n->a, trunc);
+		rc = fs_node_attach_writer(fs, n, &n->a, trunc, false);
 	}
 	if (!rc) {
 		n->writers++;
@@ -271,7 +272,6 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 	char *path = NULL;
 	int rc;
 
-	(void)flags;
 	if (fs->cfg.read_only) {
 		fs->r.err(req, EROFS);
 		return;
@@ -304,7 +304,8 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 		n->meta_tag = n->cached_tag = 0;
 		free(n->content_type);
 		n->content_type = NULL;
-		rc = fs_node_attach_writer(fs, n, &a, true);
+		/* Created believing the name absent: never over a blob made meanwhile. */
+		rc = fs_node_attach_writer(fs, n, &a, true, (flags & O_EXCL) || !(flags & O_TRUNC));
 	}
 	if (!rc) {
 		n->writers++;
@@ -505,12 +506,18 @@ static void committed(void *arg, int err, const struct eng_commit_result *res)
 	struct commit_op *op = arg;
 	struct fs *fs = op->fs;
 	struct fs_node *n = op->n;
+	char *path;
 
 	if (!err && res)
 		fs_node_committed(fs, n, res, true);
 	pthread_mutex_lock(&fs->lock);
 	n->commit_failed = err != 0;
+	path = err == -EEXIST ? fs_node_path(fs, n) : NULL;
 	pthread_mutex_unlock(&fs->lock);
+	/* Another client's blob holds the name: what we cached of ours is wrong. */
+	if (path)
+		cache_invalidate_path(fs->cache, path);
+	free(path);
 	fs_node_writer_unuse(fs, n);
 	op->cb(fs, op->req, n, err, op->arg);
 	node_unref(fs, n);

@@ -171,9 +171,12 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
 		       bool data_changed);
 
 /* ---- file.c ---- */
-/* Give @n a writer unless it has one; @empty: the content starts empty. Lock held. */
+/*
+ * Give @n a writer unless it has one; @empty: the content starts empty;
+ * @create_only: its first commit must not replace a blob (eng_wbase). Lock held.
+ */
 int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
-			  bool empty);
+			  bool empty, bool create_only);
 /*
  * Drop n's writer if nobody needs it any more (see "Writers"). Lock held;
  * the caller holds a reference on @n (detaching drops the list's one)

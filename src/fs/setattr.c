@@ -240,7 +240,7 @@ static void truncate_loaded(struct fs *fs, void *req, struct fs_node *n, int err
 	if (!err) {
 		pthread_mutex_lock(&fs->lock);
 		op->temp_writer = !n->w;
-		err = fs_node_attach_writer(fs, n, &n->a, op->st.st_size == 0);
+		err = fs_node_attach_writer(fs, n, &n->a, op->st.st_size == 0, false);
 		if (!err) {
 			w = n->w;
 			n->w_users++;
