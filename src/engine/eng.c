@@ -28,6 +28,93 @@ void eng_config_defaults(struct eng_config *cfg)
 	cfg->gid = getgid();
 }
 
+/* ---- waiting for memory ---- */
+
+/* Schedule the wake task in @delay_ms unless it runs sooner already; pool_lock held. */
+static bool arm_wake(struct eng *e, bool now)
+{
+	if (e->wake_armed && !now)
+		return false;
+	e->wake_armed = true;
+	return true;
+}
+
+static void budget_wake(struct net_task *t)
+{
+	struct eng *e = container_of(t, struct eng, budget_task);
+	struct list_node todo, *ln;
+
+	list_init(&todo);
+	pthread_mutex_lock(&e->pool_lock);
+	e->wake_armed = false;
+	while ((ln = list_pop(&e->budget_waiters))) {
+		container_of(ln, struct eng_budget_waiter, node)->queued = false;
+		list_add_tail(&todo, ln);
+	}
+	__atomic_store_n(&e->nwaiters, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&e->pool_lock);
+	/* Each tries again; one still short of memory queues itself anew. */
+	while ((ln = list_pop(&todo)))
+		container_of(ln, struct eng_budget_waiter, node)->wake(
+		    container_of(ln, struct eng_budget_waiter, node));
+}
+
+bool eng_budget_wait(struct eng *e, struct eng_budget_waiter *bw)
+{
+	uint64_t now = util_now_ms(), delay = 0, gen;
+	bool wait, arm = false;
+
+	if (!e->net)
+		return false;
+	gen = __atomic_load_n(&e->release_gen, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&e->pool_lock);
+	/* Memory given back since the last try: the wait is making progress. */
+	if (!bw->since_ms || bw->gen != gen) {
+		bw->since_ms = now;
+		bw->gen = gen;
+	}
+	wait = now - bw->since_ms < BUDGET_WAIT_MS;
+	if (wait && !bw->queued) {
+		list_add_tail(&e->budget_waiters, &bw->node);
+		bw->queued = true;
+		__atomic_store_n(&e->nwaiters, e->nwaiters + 1, __ATOMIC_RELAXED);
+	}
+	if (wait) {
+		delay = bw->since_ms + BUDGET_WAIT_MS - now;
+		arm = arm_wake(e, false);
+	} else {
+		bw->since_ms = 0;
+	}
+	pthread_mutex_unlock(&e->pool_lock);
+	if (arm && net_task_schedule(e->net, &e->budget_task, delay) < 0)
+		return false; /* shutting down: nothing would wake it */
+	return wait;
+}
+
+void eng_budget_waited(struct eng *e, struct eng_budget_waiter *bw)
+{
+	pthread_mutex_lock(&e->pool_lock);
+	bw->since_ms = 0;
+	pthread_mutex_unlock(&e->pool_lock);
+}
+
+bool eng_budget_unwait(struct eng *e, struct eng_budget_waiter *bw)
+{
+	bool was;
+
+	pthread_mutex_lock(&e->pool_lock);
+	was = bw->queued;
+	if (was) {
+		list_del(&bw->node);
+		bw->queued = false;
+		__atomic_store_n(&e->nwaiters, e->nwaiters - 1, __ATOMIC_RELAXED);
+	}
+	bw->since_ms = 0;
+	pthread_mutex_unlock(&e->pool_lock);
+	return was;
+}
+
 int eng_new(const struct eng_config *cfg, struct net *net, const struct az_client *az,
 	    struct eng **out)
 {
@@ -39,6 +126,8 @@ int eng_new(const struct eng_config *cfg, struct net *net, const struct az_clien
 	e->net = net;
 	e->az = az;
 	pthread_mutex_init(&e->pool_lock, NULL);
+	list_init(&e->budget_waiters);
+	net_task_init(&e->budget_task, budget_wake);
 	*out = e;
 	return 0;
 }
@@ -47,6 +136,8 @@ void eng_free(struct eng *e)
 {
 	if (!e)
 		return;
+	if (e->net)
+		net_task_cancel(e->net, &e->budget_task);
 	for (unsigned i = 0; i < e->npool; i++)
 		munmap(e->pool[i].p, e->pool[i].size);
 	pthread_mutex_destroy(&e->pool_lock);
@@ -165,7 +256,18 @@ void eng_budget_force(struct eng *e, uint64_t n)
 
 void eng_budget_release(struct eng *e, uint64_t n)
 {
+	bool arm = false;
+
 	__atomic_fetch_sub(&e->budget_used, n, __ATOMIC_ACQ_REL);
+	__atomic_fetch_add(&e->release_gen, 1, __ATOMIC_RELAXED);
+	/* Memory back: writers waiting for it try again (on the engine thread). */
+	if (__atomic_load_n(&e->nwaiters, __ATOMIC_RELAXED) && e->net) {
+		pthread_mutex_lock(&e->pool_lock);
+		arm = !list_empty(&e->budget_waiters) && arm_wake(e, true);
+		pthread_mutex_unlock(&e->pool_lock);
+	}
+	if (arm)
+		(void)net_task_schedule(e->net, &e->budget_task, 0);
 }
 
 uint64_t eng_budget_used(struct eng *e)

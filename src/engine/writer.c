@@ -299,6 +299,22 @@ fail:
 	return rc;
 }
 
+/* Memory came back (or the wait is over): try the queued operations again. Engine thread. */
+static void budget_wake(struct eng_budget_waiter *bw)
+{
+	struct eng_writer *w = container_of(bw, struct eng_writer, bw);
+	bool last;
+
+	writer_lock(w);
+	/* The wait's reference is ours now; pumping may start a new wait. */
+	w->budget_ref = false;
+	writer_pump(w);
+	last = writer_put_last(w);
+	writer_unlock(w);
+	if (last)
+		writer_destroy(w);
+}
+
 /* A buffer for the next block, if the budget and the per-file cap allow. */
 static int alloc_cur(struct eng_writer *w)
 {
@@ -307,10 +323,21 @@ static int alloc_cur(struct eng_writer *w)
 
 	if (w->inflight >= w->e->cfg.uploads_per_file)
 		return -EAGAIN;
-	if (!eng_budget_try(w->e, cap)) {
-		/* Nothing of ours in flight would free memory: take it anyway, or never progress. */
+	if (eng_budget_try(w->e, cap)) {
+		if (w->budget_ref)
+			eng_budget_waited(w->e, &w->bw);
+	} else {
+		/* An upload of ours from memory frees some: its completion pumps us. */
 		if (w->inflight_mem)
 			return -EAGAIN;
+		/* Wait for memory others give back, for a while; then take it anyway. */
+		if (eng_budget_wait(w->e, &w->bw)) {
+			if (!w->budget_ref) {
+				w->budget_ref = true;
+				w->refs++;
+			}
+			return -EAGAIN;
+		}
 		eng_budget_force(w->e, cap);
 	}
 	p = eng_buf_get(w->e, cap);
@@ -471,6 +498,8 @@ int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container,
 	w->e = e;
 	w->st = st;
 	pthread_mutex_init(&w->lock, NULL);
+	list_init(&w->bw.node);
+	w->bw.wake = budget_wake;
 	list_init(&w->queue);
 	list_init(&w->done);
 	rangeset_init(&w->have);
@@ -687,6 +716,11 @@ void eng_writer_free(struct eng_writer *w, bool discard)
 	writer_lock(w);
 	w->freeing = true;
 	w->discard = discard;
+	/* Off the memory queue: nobody will write to it any more. */
+	if (w->budget_ref && eng_budget_unwait(w->e, &w->bw)) {
+		w->budget_ref = false;
+		w->refs--;
+	}
 	if (!discard && (w->dirty || w->failed))
 		staging_keep(w, w->failed ? "a block upload failed" : "it was never committed");
 	last = writer_put_last(w);

@@ -83,6 +83,8 @@ struct eng_writer {
 	struct eng *e;
 	struct eng_staging *st;
 	pthread_mutex_t lock;
+	struct eng_budget_waiter bw; /* waiting for memory for the next block */
+	bool budget_ref;        /* the wait holds a reference (refs) */
 	char *container;
 	char *blob;
 	enum wmode mode;
