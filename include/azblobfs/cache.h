@@ -78,6 +78,7 @@ struct cache_listing {
 	size_t cap;
 	struct cache_dirent *ents;  /* sorted by name after sealing */
 	size_t bytes;               /* memory it accounts for */
+	size_t ndirs;               /* entries that are directories, counted when sealed */
 	bool sealed;
 	char **chunks;              /* name storage */
 	size_t nchunks, chunk_used, chunk_cap;
@@ -153,6 +154,12 @@ int cache_put_listing(struct cache *c, const char *dir, struct cache_listing *l,
 
 /* The fresh listing of @dir with a reference for the caller, or NULL. */
 struct cache_listing *cache_get_listing(struct cache *c, const char *dir);
+
+/*
+ * Until when (util_now_ms() clock) @l is the fresh listing of @dir: 0 when
+ * the cache holds another listing of @dir, or none. Counts no hit or miss.
+ */
+uint64_t cache_listing_expiry(struct cache *c, const char *dir, const struct cache_listing *l);
 
 enum cache_result {
 	CACHE_MISS = 0,
