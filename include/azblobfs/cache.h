@@ -30,6 +30,10 @@ enum cache_type {
 	CACHE_T_FILE = 0,
 	CACHE_T_DIR,
 	CACHE_T_LINK,
+	CACHE_T_FIFO,               /* the special files: 0-byte blobs, type in metadata */
+	CACHE_T_SOCK,
+	CACHE_T_CHR,
+	CACHE_T_BLK,
 };
 
 enum cache_flags {
@@ -50,6 +54,7 @@ struct cache_attr {
 	uint16_t flags;             /* enum cache_flags */
 	uint32_t mode;              /* permission bits when CACHE_F_MODE */
 	uint32_t uid, gid;          /* when CACHE_F_UID / CACHE_F_GID */
+	uint32_t rdev;              /* CACHE_T_CHR / CACHE_T_BLK: the device (as FUSE carries it) */
 	uint64_t size;
 	struct timespec mtime;
 	struct timespec ctime;
