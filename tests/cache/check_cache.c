@@ -67,7 +67,7 @@ END_TEST
 
 START_TEST(test_listing_each_name_once_dir_wins)
 {
-	struct cache_listing *l = cache_listing_new();
+	struct cache_listing *l = cache_listing_new(), *m2;
 	struct cache_attr f = file_attr(0), p = dir_attr(CACHE_F_PREFIX), m = dir_attr(CACHE_F_MARKER);
 	const struct cache_dirent *d;
 
@@ -88,6 +88,14 @@ START_TEST(test_listing_each_name_once_dir_wins)
 			  CACHE_F_MARKER | CACHE_F_PREFIX);
 	ck_assert_int_eq(d->a.mtime.tv_sec, 1234);
 	ck_assert_int_eq(cache_listing_find(l, "c")->a.type, CACHE_T_FILE);
+	/* Directories are counted once each, also in patched copies. */
+	ck_assert_uint_eq(l->ndirs, 2);
+	m2 = cache_listing_with(l, "d", &p);
+	ck_assert_uint_eq(m2->ndirs, 3);
+	cache_listing_unref(m2);
+	m2 = cache_listing_with(l, "a", NULL);
+	ck_assert_uint_eq(m2->ndirs, 1);
+	cache_listing_unref(m2);
 	cache_listing_unref(l);
 }
 END_TEST
@@ -377,29 +385,6 @@ START_TEST(test_cache_note_change_drops_huge_listing)
 }
 END_TEST
 
-START_TEST(test_listing_counts_subdirectories_when_sealed)
-{
-	struct cache_listing *l = cache_listing_new(), *m;
-	struct cache_attr f = file_attr(1), d = dir_attr(CACHE_F_PREFIX);
-	struct cache_attr marker = dir_attr(CACHE_F_MARKER);
-
-	ck_assert_int_eq(cache_listing_add(l, "f", &f), 0);
-	ck_assert_int_eq(cache_listing_add(l, "a", &d), 0);
-	ck_assert_int_eq(cache_listing_add(l, "b", &d), 0);
-	/* A prefix and its marker blob are one directory, not two. */
-	ck_assert_int_eq(cache_listing_add(l, "b", &marker), 0);
-	cache_listing_seal(l);
-	ck_assert_uint_eq(l->ndirs, 2);
-	m = cache_listing_with(l, "c", &d);
-	ck_assert_uint_eq(m->ndirs, 3);
-	cache_listing_unref(m);
-	m = cache_listing_with(l, "a", NULL);
-	ck_assert_uint_eq(m->ndirs, 1);
-	cache_listing_unref(m);
-	cache_listing_unref(l);
-}
-END_TEST
-
 START_TEST(test_cache_listing_expiry_only_for_the_cached_listing)
 {
 	struct cache *c = new_cache(1 << 20, 60000);
@@ -448,7 +433,6 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_note_change_without_listing_stores_attr);
 	tcase_add_test(tc, test_cache_note_empty_dir);
 	tcase_add_test(tc, test_cache_note_change_drops_huge_listing);
-	tcase_add_test(tc, test_listing_counts_subdirectories_when_sealed);
 	tcase_add_test(tc, test_cache_listing_expiry_only_for_the_cached_listing);
 	suite_add_tcase(s, tc);
 	return s;
