@@ -30,6 +30,10 @@ enum cache_type {
 	CACHE_T_FILE = 0,
 	CACHE_T_DIR,
 	CACHE_T_LINK,
+	CACHE_T_FIFO,               /* the special files: 0-byte blobs, type in metadata */
+	CACHE_T_SOCK,
+	CACHE_T_CHR,
+	CACHE_T_BLK,
 };
 
 enum cache_flags {
@@ -50,6 +54,7 @@ struct cache_attr {
 	uint16_t flags;             /* enum cache_flags */
 	uint32_t mode;              /* permission bits when CACHE_F_MODE */
 	uint32_t uid, gid;          /* when CACHE_F_UID / CACHE_F_GID */
+	uint32_t rdev;              /* CACHE_T_CHR / CACHE_T_BLK: the device (as FUSE carries it) */
 	uint64_t size;
 	struct timespec mtime;
 	struct timespec ctime;
@@ -78,6 +83,7 @@ struct cache_listing {
 	size_t cap;
 	struct cache_dirent *ents;  /* sorted by name after sealing */
 	size_t bytes;               /* memory it accounts for */
+	size_t ndirs;               /* entries that are directories, counted when sealed */
 	bool sealed;
 	char **chunks;              /* name storage */
 	size_t nchunks, chunk_used, chunk_cap;
@@ -153,6 +159,12 @@ int cache_put_listing(struct cache *c, const char *dir, struct cache_listing *l,
 
 /* The fresh listing of @dir with a reference for the caller, or NULL. */
 struct cache_listing *cache_get_listing(struct cache *c, const char *dir);
+
+/*
+ * Until when (util_now_ms() clock) @l is the fresh listing of @dir: 0 when
+ * the cache holds another listing of @dir, or none. Counts no hit or miss.
+ */
+uint64_t cache_listing_expiry(struct cache *c, const char *dir, const struct cache_listing *l);
 
 enum cache_result {
 	CACHE_MISS = 0,

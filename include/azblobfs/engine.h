@@ -102,14 +102,18 @@ void eng_buf_put(struct eng *e, void *p, size_t size);
 
 /*
  * Turn a listing item into a cache attribute: folders (prefixes, marker
- * blobs with hdi_isfolder=true), symlinks (is_symlink=true) and the POSIX
- * metadata (mode, uid, gid, mtime). Exposed for tests.
+ * blobs with hdi_isfolder=true), symlinks (is_symlink=true), special files
+ * (file_type=fifo|socket|char|block, rdev=<decimal> for devices) and the
+ * POSIX metadata (mode, uid, gid, mtime). Exposed for tests.
  */
 void eng_item_to_attr(const struct az_item *it, struct cache_attr *out);
 void eng_props_to_attr(const struct az_props *p, struct cache_attr *out);
 
 /* True for the metadata keys eng_item_to_attr() interprets (mode, uid, ...). */
 bool eng_meta_is_own(const char *name);
+
+/* The file_type metadata value of a special @type (CACHE_T_FIFO...), else NULL. */
+const char *eng_file_type_name(uint8_t type);
 
 /* ---- listings and probes ---- */
 

@@ -146,10 +146,15 @@ void fs_rename(struct fs *fs, void *req, uint64_t parent, const char *name, uint
 void fs_symlink(struct fs *fs, void *req, const char *target, uint64_t parent, const char *name,
 		const struct fs_caller *c);
 void fs_readlink(struct fs *fs, void *req, uint64_t ino);
-/* Hard links and device nodes do not exist on blobs: EPERM. */
+/* Hard links do not exist on blobs: EPERM. */
 void fs_link(struct fs *fs, void *req, uint64_t ino, uint64_t newparent, const char *newname);
+/*
+ * A regular file, FIFO, socket or device node (@rdev, for devices): a
+ * 0-byte blob, the type in its metadata (file_type=, rdev=). The kernel
+ * serves FIFOs and sockets itself; devices open only on a dev mount.
+ */
 void fs_mknod(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
-	      const struct fs_caller *c);
+	      uint64_t rdev, const struct fs_caller *c);
 /* user.* attributes live in blob metadata; other namespaces: ENOTSUP. */
 void fs_setxattr(struct fs *fs, void *req, uint64_t ino, const char *name, const char *value,
 		 size_t size, int flags);

@@ -232,6 +232,19 @@ struct cache_listing *cache_get_listing(struct cache *c, const char *dir)
 	return l;
 }
 
+uint64_t cache_listing_expiry(struct cache *c, const char *dir, const struct cache_listing *l)
+{
+	uint64_t until = 0;
+	struct centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	e = find(c, E_LIST, dir);
+	if (e && e->list == l && util_now_ms() < e->expires_ms)
+		until = e->expires_ms;
+	pthread_mutex_unlock(&c->lock);
+	return until;
+}
+
 enum cache_result cache_lookup(struct cache *c, const char *dir, const char *name,
 			       struct cache_attr *out)
 {

@@ -104,6 +104,9 @@ void cache_listing_seal(struct cache_listing *l)
 			l->ents[o++] = l->ents[i];
 	}
 	l->n = o;
+	l->ndirs = 0;
+	for (size_t i = 0; i < l->n; i++)
+		l->ndirs += l->ents[i].a.type == CACHE_T_DIR;
 	l->sealed = true;
 }
 

@@ -327,7 +327,46 @@ static bool meta_true(const struct meta_list *m, const char *name)
 
 /* The metadata keys this filesystem interprets; anything else is "extra". */
 static const char *const own_keys[] = {"mode", "uid", "gid", "mtime", "hdi_isfolder",
-				       "is_symlink"};
+				       "is_symlink", "file_type", "rdev"};
+
+/* Special files: a 0-byte blob, its type in file_type (and devices' number in rdev). */
+static const struct {
+	uint8_t type;
+	const char *name;
+} file_types[] = {
+	{CACHE_T_FIFO, "fifo"},
+	{CACHE_T_SOCK, "socket"},
+	{CACHE_T_CHR, "char"},
+	{CACHE_T_BLK, "block"},
+};
+
+const char *eng_file_type_name(uint8_t type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(file_types); i++)
+		if (file_types[i].type == type)
+			return file_types[i].name;
+	return NULL;
+}
+
+/* A special file's type from its metadata; CACHE_T_FILE for none or an unknown one. */
+static uint8_t special_type(const struct meta_list *m, uint32_t *rdev)
+{
+	const char *v = meta_get(m, "file_type");
+	uint8_t type = CACHE_T_FILE;
+	char *end;
+
+	*rdev = 0;
+	for (size_t i = 0; v && i < ARRAY_SIZE(file_types); i++)
+		if (!strcasecmp(v, file_types[i].name))
+			type = file_types[i].type;
+	v = meta_get(m, "rdev");
+	if (v && (type == CACHE_T_CHR || type == CACHE_T_BLK)) {
+		unsigned long long d = strtoull(v, &end, 10);
+		if (end != v && !*end && *v != '-' && d <= UINT32_MAX)
+			*rdev = (uint32_t)d;
+	}
+	return type;
+}
 
 bool eng_meta_is_own(const char *name)
 {
@@ -402,7 +441,7 @@ void eng_item_to_attr(const struct az_item *it, struct cache_attr *out)
 	} else if (meta_true(&it->meta, "is_symlink")) {
 		out->type = CACHE_T_LINK;
 	} else {
-		out->type = CACHE_T_FILE;
+		out->type = special_type(&it->meta, &out->rdev);
 	}
 	apply_posix_meta(&it->meta, out);
 }

@@ -85,10 +85,36 @@ static struct cache_listing *merge_pending(struct fs *fs, struct fs_node *dir,
 	return m;
 }
 
+/*
+ * readdir of @dir will serve @served, made from @l: while the cache holds
+ * @l, st_nlink of @dir counts its subdirectories. A change of names here
+ * since @gen (taken before asking the cache) leaves the count unknown.
+ */
+static void count_subdirs(struct fs *fs, struct fs_node *dir, uint64_t gen, const char *path,
+			  const struct cache_listing *l, const struct cache_listing *served)
+{
+	uint64_t until = path ? cache_listing_expiry(fs->cache, path, l) : 0;
+	nlink_t before;
+
+	pthread_mutex_lock(&fs->lock);
+	if (dir->dir_gen == gen) {
+		before = fs_node_nlink(dir);
+		dir->subdirs = (uint32_t)MIN(served->ndirs, (size_t)UINT32_MAX - 2);
+		dir->subdirs_until = until;
+		/* The kernel may hold the old count for attr_timeout: have it ask again. */
+		if (fs_node_nlink(dir) != before && fs->r.inval_inode)
+			fs->r.inval_inode(fs->r.inval_ctx, dir->ino);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct cache_listing *l)
 {
 	struct dir_handle *h = calloc(1, sizeof(*h));
 	struct fs_open o = {0};
+	struct cache_listing *cached = l;
+	uint64_t gen;
+	char *path;
 
 	if (!h) {
 		cache_listing_unref(l);
@@ -100,7 +126,14 @@ void fs_dir_reply_handle(struct fs *fs, void *req, struct fs_node *dir, struct c
 		return;
 	}
 	h->dir = dir;
-	h->l = merge_pending(fs, dir, l);
+	pthread_mutex_lock(&fs->lock);
+	gen = dir->dir_gen;
+	path = fs_node_path(fs, dir);
+	pthread_mutex_unlock(&fs->lock);
+	h->l = merge_pending(fs, dir, cache_listing_ref(l));
+	count_subdirs(fs, dir, gen, path, cached, h->l);
+	cache_listing_unref(cached);
+	free(path);
 	o.fh = (uint64_t)(uintptr_t)h;
 	if (fs->r.open(req, &o) < 0)
 		fs_releasedir(fs, o.fh); /* interrupted: the kernel will never release it */
@@ -222,11 +255,6 @@ void fs_releasedir(struct fs *fs, uint64_t fh)
 	free(h);
 }
 
-static mode_t type_bits(uint8_t type)
-{
-	return type == CACHE_T_DIR ? S_IFDIR : type == CACHE_T_LINK ? S_IFLNK : S_IFREG;
-}
-
 int fs_dir_entry(struct fs *fs, uint64_t fh, uint64_t index, bool plus, const char **name,
 		 struct fs_entry *e)
 {
@@ -254,7 +282,7 @@ int fs_dir_entry(struct fs *fs, uint64_t fh, uint64_t index, bool plus, const ch
 		n = fs_node_find_child(fs, h->dir, d->name);
 		e->ino = n ? n->ino : (1ULL << 62) + index;
 		pthread_mutex_unlock(&fs->lock);
-		e->st.st_mode = type_bits(d->a.type);
+		e->st.st_mode = fs_type_bits(d->a.type);
 		e->st.st_ino = (ino_t)e->ino;
 		return 1;
 	}

@@ -93,6 +93,17 @@ static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_r
 		fs_release(fs, NULL, o.fh);
 }
 
+/*
+ * Only regular files have content here. The kernel serves FIFOs and
+ * sockets itself and opens devices through their rdev: it never asks.
+ */
+static int openable(const struct cache_attr *a)
+{
+	if (a->type == CACHE_T_DIR)
+		return -EISDIR;
+	return a->type == CACHE_T_FILE ? 0 : -ENXIO;
+}
+
 /* ---- read-only opens ---- */
 
 static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
@@ -107,10 +118,9 @@ static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err
 	(void)arg;
 	if (rc < 0)
 		goto fail;
-	if (a->type == CACHE_T_DIR) {
-		rc = -EISDIR;
+	rc = openable(a);
+	if (rc < 0)
 		goto fail;
-	}
 	pthread_mutex_lock(&fs->lock);
 	writer = n->w != NULL;
 	/* Same ETag as the last open: what the page cache holds is still right. */
@@ -224,8 +234,8 @@ static void open_write_attrs(struct fs *fs, void *req, struct fs_node *n, int er
 	struct file_op *op = arg;
 
 	(void)a;
-	if (err < 0 || a->type == CACHE_T_DIR) {
-		fs_reply_err(fs, req, err < 0 ? err : -EISDIR);
+	if (err < 0 || (err = openable(a)) < 0) {
+		fs_reply_err(fs, req, err);
 		free(op);
 		return;
 	}
@@ -311,6 +321,7 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 		n->writers++;
 		n->nlookup++;
 		n->refs++; /* the handle's */
+		fs_dir_changed(parent); /* a file: no subdirectory count to race with */
 		path = fs_node_path(fs, n);
 		fs_fill_entry(fs, n, &e);
 	}
@@ -450,6 +461,7 @@ static void write_done(void *arg, int err)
 		/* A write makes the time "now" again, whatever utimens said before. */
 		op->n->a.flags &= (uint16_t)~CACHE_F_MTIME;
 		clock_gettime(CLOCK_REALTIME, &op->n->a.mtime);
+		op->n->local_ctime = op->n->a.mtime;
 		pthread_mutex_unlock(&fs->lock);
 		fs->r.write(op->req, op->size);
 	} else {

@@ -147,6 +147,26 @@ void fs_target_release(struct fs_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
+mode_t fs_type_bits(uint8_t type)
+{
+	switch (type) {
+	case CACHE_T_DIR:
+		return S_IFDIR;
+	case CACHE_T_LINK:
+		return S_IFLNK;
+	case CACHE_T_FIFO:
+		return S_IFIFO;
+	case CACHE_T_SOCK:
+		return S_IFSOCK;
+	case CACHE_T_CHR:
+		return S_IFCHR;
+	case CACHE_T_BLK:
+		return S_IFBLK;
+	default:
+		return S_IFREG;
+	}
+}
+
 void fs_fill_stat(const struct fs *fs, uint64_t ino, const struct cache_attr *a, struct stat *st)
 {
 	mode_t perm;
@@ -166,24 +186,72 @@ void fs_fill_stat(const struct fs *fs, uint64_t ino, const struct cache_attr *a,
 		st->st_mode = S_IFLNK | 0777;
 		st->st_size = (off_t)a->size;
 		break;
+	case CACHE_T_FIFO:
+	case CACHE_T_SOCK:
+	case CACHE_T_CHR:
+	case CACHE_T_BLK:
+		/* No content: whatever bytes the blob holds are not the file's. */
+		perm = (a->flags & CACHE_F_MODE) ? a->mode : (0666 & ~fs->cfg.umask);
+		st->st_mode = fs_type_bits(a->type) | (perm & 07777);
+		if (a->type == CACHE_T_CHR || a->type == CACHE_T_BLK)
+			st->st_rdev = a->rdev;
+		break;
 	default:
 		perm = (a->flags & CACHE_F_MODE) ? a->mode : (0666 & ~fs->cfg.umask);
 		st->st_mode = S_IFREG | (perm & 07777);
 		st->st_size = (off_t)a->size;
 		break;
 	}
-	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
 	/* Virtual folders have no time of their own: the mount's stands in. */
 	st->st_mtim = a->mtime.tv_sec ? a->mtime : fs->mount_time;
 	st->st_atim = st->st_mtim;
 	st->st_ctim = a->ctime.tv_sec && !(a->flags & CACHE_F_MTIME) ? a->ctime : st->st_mtim;
 }
 
+static bool ts_after(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+nlink_t fs_node_nlink(const struct fs_node *n)
+{
+	/* 1 tells find(1) "unknown"; a count too low would hide directories from it. */
+	if (n->a.type != CACHE_T_DIR || util_now_ms() >= n->subdirs_until)
+		return 1;
+	return 2 + (nlink_t)n->subdirs;
+}
+
+void fs_node_fill_stat(const struct fs *fs, const struct fs_node *n, struct stat *st)
+{
+	fs_fill_stat(fs, n->ino, &n->a, st);
+	if (ts_after(n->local_mtime, st->st_mtim))
+		st->st_mtim = st->st_atim = n->local_mtime;
+	if (ts_after(n->local_ctime, st->st_ctim))
+		st->st_ctim = n->local_ctime;
+	if (ts_after(st->st_mtim, st->st_ctim))
+		st->st_ctim = st->st_mtim;
+	st->st_nlink = fs_node_nlink(n);
+}
+
+void fs_node_touch(struct fs_node *n)
+{
+	clock_gettime(CLOCK_REALTIME, &n->local_ctime);
+}
+
+void fs_dir_changed(struct fs_node *dir)
+{
+	clock_gettime(CLOCK_REALTIME, &dir->local_mtime);
+	dir->local_ctime = dir->local_mtime;
+	dir->subdirs_until = 0;
+	dir->dir_gen++;
+}
+
 void fs_fill_entry(const struct fs *fs, const struct fs_node *n, struct fs_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = n->ino;
-	fs_fill_stat(fs, n->ino, &n->a, &e->st);
+	fs_node_fill_stat(fs, n, &e->st);
 	e->attr_timeout = fs->cfg.attr_timeout;
 	e->entry_timeout = fs->cfg.entry_timeout;
 }

@@ -46,6 +46,23 @@ struct fs_node {
 	struct meta_list meta;
 	char *content_type;       /* the blob's, kept across rewrites; NULL = by extension */
 	char *link_target;        /* a symlink's target, once read */
+
+	/*
+	 * Times this mount changed that the service does not keep (fs->lock):
+	 * a directory's mtime when a name in it came or went, and any node's
+	 * ctime. Shown when later than what the service says; 0 for none.
+	 */
+	struct timespec local_mtime;
+	struct timespec local_ctime;
+	/*
+	 * A directory's subdirectories (fs->lock), counted in the listing its
+	 * last opendir served, while the cache holds that listing (until
+	 * subdirs_until, util_now_ms() clock; 0: unknown, st_nlink says 1).
+	 * dir_gen counts this mount's changes of names in it.
+	 */
+	uint32_t subdirs;
+	uint64_t subdirs_until;
+	uint64_t dir_gen;
 };
 
 /* On by_name (and so on parent->children): reachable by its name. fs->lock held. */
@@ -140,6 +157,20 @@ int fs_target_of(const struct fs *fs, const char *path, struct fs_target *t);
 void fs_target_release(struct fs_target *t);
 void fs_fill_stat(const struct fs *fs, uint64_t ino, const struct cache_attr *a, struct stat *st);
 void fs_fill_entry(const struct fs *fs, const struct fs_node *n, struct fs_entry *e);
+/* stat(2) of @n: its attributes, this mount's times and the link count. Lock held. */
+void fs_node_fill_stat(const struct fs *fs, const struct fs_node *n, struct stat *st);
+/* The S_IF* bits of a cache type. */
+mode_t fs_type_bits(uint8_t type);
+/* st_nlink of @n now. Lock held. */
+nlink_t fs_node_nlink(const struct fs_node *n);
+/* @n's attributes or metadata changed here: its ctime is now. Lock held. */
+void fs_node_touch(struct fs_node *n);
+/*
+ * A name in @dir came or went here: its mtime and ctime are now and its
+ * subdirectory count is unknown. Lock held. Call it after telling the
+ * cache, so an opendir cannot count an older listing after it.
+ */
+void fs_dir_changed(struct fs_node *dir);
 /* An internal -errno as the positive errno a FUSE reply carries. */
 int fs_reply_errno(int err);
 void fs_reply_err(struct fs *fs, void *req, int err);

@@ -135,10 +135,10 @@ struct fs_node *fs_node_find_child(struct fs *fs, struct fs_node *parent, const 
 	return NULL;
 }
 
-/* A file and a directory are different objects even under the same name. */
+/* A file, a directory, a FIFO... are different objects even under the same name. */
 static bool same_kind(uint8_t a, uint8_t b)
 {
-	return (a == CACHE_T_DIR) == (b == CACHE_T_DIR) && (a == CACHE_T_LINK) == (b == CACHE_T_LINK);
+	return a == b;
 }
 
 void fs_node_set_attr(struct fs *fs, struct fs_node *n, const struct cache_attr *a)

@@ -195,7 +195,11 @@ static void getattr_done(struct fs *fs, void *req, struct fs_node *n, int err,
 		fs_reply_err(fs, req, err);
 		return;
 	}
-	fs_fill_stat(fs, n->ino, a, &st);
+	/* n->a is @a now (or a writer's, which are the truth); this mount's times go on top. */
+	(void)a;
+	pthread_mutex_lock(&fs->lock);
+	fs_node_fill_stat(fs, n, &st);
+	pthread_mutex_unlock(&fs->lock);
 	fs->r.attr(req, &st, fs->cfg.attr_timeout);
 }
 

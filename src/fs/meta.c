@@ -6,7 +6,9 @@
  * Keys written: mode (octal), uid, gid (decimal) when they differ from the
  * mount's defaults or were set, mtime (RFC 3339 UTC, as rclone writes it)
  * only when set by utimens; hdi_isfolder=true on folder markers and
- * is_symlink=true on symlinks (the blobfuse2 conventions).
+ * is_symlink=true on symlinks (the blobfuse2 conventions);
+ * file_type=fifo|socket|char|block on special files, with rdev (decimal,
+ * the device number as FUSE carries it) on devices.
  */
 #include "azblobfs/common.h"
 #include "azblobfs/timeutil.h"
@@ -140,6 +142,10 @@ int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct meta_list 
 		rc = meta_set(out, "hdi_isfolder", "true");
 	if (!rc && a->type == CACHE_T_LINK)
 		rc = meta_set(out, "is_symlink", "true");
+	if (!rc && eng_file_type_name(a->type))
+		rc = meta_set(out, "file_type", eng_file_type_name(a->type));
+	if (!rc && (a->type == CACHE_T_CHR || a->type == CACHE_T_BLK))
+		rc = set_num(out, "rdev", false, a->rdev);
 	if (rc)
 		meta_list_release(out);
 	return rc;

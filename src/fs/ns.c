@@ -31,6 +31,8 @@ struct ns_op {
 	mode_t mode;
 	struct fs_caller caller;
 	char *target;                     /* symlink */
+	uint8_t type;                     /* what create_blob makes */
+	uint32_t rdev;                    /* mknod of a device */
 	char *slash_marker;               /* rmdir: the "dir/" blob, if any */
 	bool dst_exists;                  /* rename: onto an existing (empty) folder */
 	unsigned pending;
@@ -122,6 +124,7 @@ static void reply_new_entry(struct ns_op *op, const struct cache_attr *a)
 	if (a->type == CACHE_T_DIR)
 		cache_note_empty_dir(fs->cache, op->path);
 	pthread_mutex_lock(&fs->lock);
+	fs_dir_changed(op->parent);
 	n = fs_node_child(fs, op->parent, op->name, a);
 	if (n) {
 		n->nlookup++;
@@ -162,12 +165,12 @@ static void created(void *arg, int err, const struct eng_commit_result *res)
 		ns_reply(op, err == -ESTALE ? -EEXIST : err);
 		return;
 	}
-	new_attr(op, op->target ? CACHE_T_LINK : S_ISDIR(op->mode) ? CACHE_T_DIR : CACHE_T_FILE,
-		 op->target ? strlen(op->target) : 0, op->mode, res, &a);
+	new_attr(op, op->type, op->target ? strlen(op->target) : 0, op->mode, res, &a);
+	a.rdev = op->rdev;
 	reply_new_entry(op, &a);
 }
 
-/* Put a small blob for a new name: a folder marker, a symlink or an empty file. */
+/* Put a small blob for a new name: a folder marker, a symlink, a special or an empty file. */
 static void create_blob(struct ns_op *op, uint8_t type)
 {
 	struct fs *fs = op->fs;
@@ -177,7 +180,9 @@ static void create_blob(struct ns_op *op, uint8_t type)
 	const char *body = op->target ? op->target : "";
 	int rc;
 
+	op->type = type;
 	tmp.a.type = type;
+	tmp.a.rdev = op->rdev;
 	tmp.a.mode = op->mode & 07777;
 	tmp.a.uid = op->caller.uid;
 	tmp.a.gid = op->caller.gid;
@@ -190,6 +195,7 @@ static void create_blob(struct ns_op *op, uint8_t type)
 	o.meta = &meta;
 	o.if_none_match = "*";
 	o.content_type = type == CACHE_T_FILE ? NULL : "application/octet-stream";
+	/* Always "" for a special file: its content is never read. */
 	rc = eng_put_small(fs->eng, op->t.container, op->t.blob, body, strlen(body), &o, created,
 			   op);
 	meta_list_release(&meta);
@@ -232,13 +238,34 @@ void fs_symlink(struct fs *fs, void *req, const char *target, uint64_t parent, c
 }
 
 void fs_mknod(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
-	      const struct fs_caller *c)
+	      uint64_t rdev, const struct fs_caller *c)
 {
 	struct ns_op *op;
+	uint8_t type;
 
-	/* Blobs hold bytes: no devices, fifos or sockets. */
-	if (!S_ISREG(mode)) {
-		fs->r.err(req, EPERM);
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		type = CACHE_T_FILE;
+		break;
+	case S_IFIFO:
+		type = CACHE_T_FIFO;
+		break;
+	case S_IFSOCK:
+		type = CACHE_T_SOCK;
+		break;
+	case S_IFCHR:
+		type = CACHE_T_CHR;
+		break;
+	case S_IFBLK:
+		type = CACHE_T_BLK;
+		break;
+	default:
+		fs->r.err(req, EINVAL);
+		return;
+	}
+	/* FUSE carries device numbers in 32 bits; only devices have one. */
+	if ((type == CACHE_T_CHR || type == CACHE_T_BLK) && rdev > UINT32_MAX) {
+		fs->r.err(req, EOVERFLOW);
 		return;
 	}
 	op = ns_new(fs, req, parent, name);
@@ -246,7 +273,9 @@ void fs_mknod(struct fs *fs, void *req, uint64_t parent, const char *name, mode_
 		return;
 	op->mode = mode;
 	op->caller = *c;
-	create_blob(op, CACHE_T_FILE);
+	if (type == CACHE_T_CHR || type == CACHE_T_BLK)
+		op->rdev = (uint32_t)rdev;
+	create_blob(op, type);
 }
 
 void fs_link(struct fs *fs, void *req, uint64_t ino, uint64_t newparent, const char *newname)
@@ -333,6 +362,9 @@ static void forget_name(struct ns_op *op, struct fs_node *n, const char *path)
 	fs_node_unname(fs, n);
 	pthread_mutex_unlock(&fs->lock);
 	cache_note_change(fs->cache, path, NULL);
+	pthread_mutex_lock(&fs->lock);
+	fs_dir_changed(op->parent);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 static void unlinked(void *arg, int err)
@@ -516,6 +548,13 @@ static void rename_done(struct ns_op *op, int err)
 	} else {
 		cache_invalidate_path(fs->cache, op->path);
 		cache_invalidate_path(fs->cache, op->newpath);
+	}
+	if (!err) {
+		pthread_mutex_lock(&fs->lock);
+		fs_dir_changed(op->parent);
+		fs_dir_changed(op->newparent);
+		fs_node_touch(op->child);
+		pthread_mutex_unlock(&fs->lock);
 	}
 	ns_reply(op, err);
 }

@@ -36,7 +36,7 @@ static void reply_node_attr(struct fs *fs, void *req, struct fs_node *n)
 	struct stat st;
 
 	pthread_mutex_lock(&fs->lock);
-	fs_fill_stat(fs, n->ino, &n->a, &st);
+	fs_node_fill_stat(fs, n, &st);
 	pthread_mutex_unlock(&fs->lock);
 	fs->r.attr(req, &st, fs->cfg.attr_timeout);
 }
@@ -172,8 +172,11 @@ static void apply_attrs(struct setattr_op *op)
 		else
 			n->a.mtime = op->st.st_mtim;
 		n->a.flags |= CACHE_F_MTIME;
+		n->local_mtime = (struct timespec){0}; /* what utimens says wins */
 		changed = true;
 	}
+	if (!rc)
+		fs_node_touch(n);
 	pthread_mutex_unlock(&fs->lock);
 	if (rc < 0)
 		fs_reply_err(fs, op->req, rc);
@@ -261,8 +264,8 @@ static void truncate_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
 {
 	struct setattr_op *op = arg;
 
-	if (!err && a->type == CACHE_T_DIR)
-		err = -EISDIR;
+	if (!err && a->type != CACHE_T_FILE)
+		err = a->type == CACHE_T_DIR ? -EISDIR : -EINVAL;
 	if (err) {
 		fs_reply_err(fs, req, err);
 		node_unref(fs, op->n);

@@ -312,8 +312,10 @@ static void set_loaded(struct fs *fs, void *req, struct fs_node *n, int err, voi
 			meta_del(&n->meta, key);
 			err = -ENOSPC;
 		}
-		if (!err)
+		if (!err) {
 			n->a.flags |= CACHE_F_XMETA;
+			fs_node_touch(n);
+		}
 		pthread_mutex_unlock(&fs->lock);
 	}
 	free(enc);

@@ -466,8 +466,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 {
 	struct fs_caller c = caller_of(req);
 
-	(void)rdev;
-	fs_mknod(fs_of(req), req, parent, name, mode, &c);
+	fs_mknod(fs_of(req), req, parent, name, mode, rdev, &c);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)

@@ -67,7 +67,7 @@ END_TEST
 
 START_TEST(test_listing_each_name_once_dir_wins)
 {
-	struct cache_listing *l = cache_listing_new();
+	struct cache_listing *l = cache_listing_new(), *m2;
 	struct cache_attr f = file_attr(0), p = dir_attr(CACHE_F_PREFIX), m = dir_attr(CACHE_F_MARKER);
 	const struct cache_dirent *d;
 
@@ -88,6 +88,14 @@ START_TEST(test_listing_each_name_once_dir_wins)
 			  CACHE_F_MARKER | CACHE_F_PREFIX);
 	ck_assert_int_eq(d->a.mtime.tv_sec, 1234);
 	ck_assert_int_eq(cache_listing_find(l, "c")->a.type, CACHE_T_FILE);
+	/* Directories are counted once each, also in patched copies. */
+	ck_assert_uint_eq(l->ndirs, 2);
+	m2 = cache_listing_with(l, "d", &p);
+	ck_assert_uint_eq(m2->ndirs, 3);
+	cache_listing_unref(m2);
+	m2 = cache_listing_with(l, "a", NULL);
+	ck_assert_uint_eq(m2->ndirs, 1);
+	cache_listing_unref(m2);
 	cache_listing_unref(l);
 }
 END_TEST
@@ -377,6 +385,32 @@ START_TEST(test_cache_note_change_drops_huge_listing)
 }
 END_TEST
 
+START_TEST(test_cache_listing_expiry_only_for_the_cached_listing)
+{
+	struct cache *c = new_cache(1 << 20, 60000);
+	struct cache_listing *l = listing_of(2, "n"), *other = listing_of(1, "o");
+	struct cache_attr a = file_attr(3);
+	uint64_t now = util_now_ms();
+	struct cache_listing *patched;
+
+	ck_assert_uint_eq(cache_listing_expiry(c, "d", l), 0);
+	ck_assert_int_eq(cache_put_listing(c, "d", l, cache_generation(c)), 0);
+	ck_assert_uint_ge(cache_listing_expiry(c, "d", l), now + 60000);
+	ck_assert_uint_eq(cache_listing_expiry(c, "d", other), 0);
+	ck_assert_uint_eq(cache_listing_expiry(c, "e", l), 0);
+	/* A change here replaces the cached listing: the old one is not it any more. */
+	cache_note_change(c, "d/x", &a);
+	ck_assert_uint_eq(cache_listing_expiry(c, "d", l), 0);
+	patched = cache_get_listing(c, "d");
+	ck_assert_ptr_nonnull(patched);
+	ck_assert_uint_gt(cache_listing_expiry(c, "d", patched), 0);
+	cache_listing_unref(patched);
+	cache_listing_unref(other);
+	cache_listing_unref(l);
+	cache_free(c);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -399,6 +433,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_cache_note_change_without_listing_stores_attr);
 	tcase_add_test(tc, test_cache_note_empty_dir);
 	tcase_add_test(tc, test_cache_note_change_drops_huge_listing);
+	tcase_add_test(tc, test_cache_listing_expiry_only_for_the_cached_listing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,6 +108,63 @@ START_TEST(test_attr_long_etag_dropped)
 }
 END_TEST
 
+START_TEST(test_attr_special_files_from_file_type)
+{
+	static const struct {
+		const char *v;
+		uint8_t type;
+	} cases[] = {{"fifo", CACHE_T_FIFO},
+	             {"socket", CACHE_T_SOCK},
+	             {"CHAR", CACHE_T_CHR},
+	             {"block", CACHE_T_BLK},
+	             {"door", CACHE_T_FILE}};
+	struct cache_attr a;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct az_item it = blob("s", 0);
+		ck_assert_int_eq(meta_set(&it.meta, "file_type", cases[i].v), 0);
+		ck_assert_int_eq(meta_set(&it.meta, "rdev", "2049"), 0);
+		eng_item_to_attr(&it, &a);
+		ck_assert_int_eq(a.type, cases[i].type);
+		/* Only devices have a number; the keys are ours, not extra metadata. */
+		ck_assert_uint_eq(
+		    a.rdev,
+		    cases[i].type == CACHE_T_CHR || cases[i].type == CACHE_T_BLK ? 2049 : 0);
+		ck_assert(!(a.flags & CACHE_F_XMETA));
+		meta_list_release(&it.meta);
+	}
+	ck_assert_str_eq(eng_file_type_name(CACHE_T_FIFO), "fifo");
+	ck_assert_str_eq(eng_file_type_name(CACHE_T_SOCK), "socket");
+	ck_assert_str_eq(eng_file_type_name(CACHE_T_CHR), "char");
+	ck_assert_str_eq(eng_file_type_name(CACHE_T_BLK), "block");
+	ck_assert_ptr_null(eng_file_type_name(CACHE_T_FILE));
+	ck_assert_ptr_null(eng_file_type_name(CACHE_T_LINK));
+}
+END_TEST
+
+START_TEST(test_attr_bad_rdev_ignored_and_folder_wins)
+{
+	static const char *const bad[] = {"-1", "12x", "4294967296"};
+	struct cache_attr a;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct az_item it = blob("c", 0);
+		ck_assert_int_eq(meta_set(&it.meta, "file_type", "char"), 0);
+		ck_assert_int_eq(meta_set(&it.meta, "rdev", bad[i]), 0);
+		eng_item_to_attr(&it, &a);
+		ck_assert_int_eq(a.type, CACHE_T_CHR);
+		ck_assert_uint_eq(a.rdev, 0);
+		meta_list_release(&it.meta);
+	}
+	struct az_item it = blob("d", 0);
+	ck_assert_int_eq(meta_set(&it.meta, "hdi_isfolder", "true"), 0);
+	ck_assert_int_eq(meta_set(&it.meta, "file_type", "fifo"), 0);
+	eng_item_to_attr(&it, &a);
+	ck_assert_int_eq(a.type, CACHE_T_DIR);
+	meta_list_release(&it.meta);
+}
+END_TEST
+
 static Suite *attr_suite(void)
 {
 	Suite *s = suite_create("engine_attr");
@@ -118,6 +175,8 @@ static Suite *attr_suite(void)
 	tcase_add_test(tc, test_attr_symlink_and_posix_metadata);
 	tcase_add_test(tc, test_attr_bad_posix_metadata_ignored_and_extra_noted);
 	tcase_add_test(tc, test_attr_long_etag_dropped);
+	tcase_add_test(tc, test_attr_special_files_from_file_type);
+	tcase_add_test(tc, test_attr_bad_rdev_ignored_and_folder_wins);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,6 +4,7 @@
  * encoding.
  */
 #include "azblobfs/common.h"
+#include "azblobfs/timeutil.h"
 #include "fs/fs_i.h"
 #include "check_main.h"
 
@@ -151,6 +152,105 @@ START_TEST(test_fs_stat_defaults_and_metadata)
 }
 END_TEST
 
+START_TEST(test_fs_stat_special_files)
+{
+	static const struct {
+		uint8_t type;
+		mode_t bits;
+	} cases[] = {{CACHE_T_FIFO, S_IFIFO},
+		     {CACHE_T_SOCK, S_IFSOCK},
+		     {CACHE_T_CHR, S_IFCHR},
+		     {CACHE_T_BLK, S_IFBLK}};
+	struct cache *c;
+	struct fs *fs = mk("cont", "", &c);
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct cache_attr a = {.type = cases[i].type, .size = 7, .rdev = 0x801};
+		bool dev = cases[i].bits == S_IFCHR || cases[i].bits == S_IFBLK;
+
+		fs_fill_stat(fs, 50, &a, &st);
+		ck_assert_uint_eq(st.st_mode, cases[i].bits | 0640);
+		ck_assert_int_eq(st.st_size, 0); /* whatever the blob holds is not content */
+		ck_assert_int_eq(st.st_blocks, 0);
+		ck_assert_uint_eq(st.st_rdev, dev ? 0x801 : 0);
+		ck_assert_uint_eq(fs_type_bits(cases[i].type), cases[i].bits);
+	}
+	done(fs, c);
+}
+END_TEST
+
+START_TEST(test_fs_build_meta_records_special_type)
+{
+	struct cache *c;
+	struct fs *fs = mk("cont", "", &c);
+	struct fs_node n = {0};
+	struct meta_list m;
+
+	n.a.type = CACHE_T_BLK;
+	n.a.rdev = 2049;
+	ck_assert_int_eq(fs_node_build_meta(fs, &n, &m), 0);
+	ck_assert_str_eq(meta_get(&m, "file_type"), "block");
+	ck_assert_str_eq(meta_get(&m, "rdev"), "2049");
+	meta_list_release(&m);
+	n.a.type = CACHE_T_SOCK;
+	ck_assert_int_eq(fs_node_build_meta(fs, &n, &m), 0);
+	ck_assert_str_eq(meta_get(&m, "file_type"), "socket");
+	ck_assert_ptr_null(meta_get(&m, "rdev"));
+	meta_list_release(&m);
+	n.a.type = CACHE_T_FILE;
+	ck_assert_int_eq(fs_node_build_meta(fs, &n, &m), 0);
+	ck_assert_ptr_null(meta_get(&m, "file_type"));
+	meta_list_release(&m);
+	done(fs, c);
+}
+END_TEST
+
+START_TEST(test_fs_node_stat_local_times_and_nlink)
+{
+	struct cache *c;
+	struct fs *fs = mk("cont", "", &c);
+	struct fs_node n = {.ino = 9};
+	struct stat st;
+
+	n.a.type = CACHE_T_DIR;
+	n.a.mtime.tv_sec = n.a.ctime.tv_sec = 1000;
+	fs_node_fill_stat(fs, &n, &st);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 1000);
+	ck_assert_uint_eq(st.st_nlink, 1); /* listing unknown: find(1) must not count */
+
+	/* A name changed here: this mount's times are later than the service's. */
+	fs_dir_changed(&n);
+	fs_node_fill_stat(fs, &n, &st);
+	ck_assert_int_gt(st.st_mtim.tv_sec, 1000);
+	ck_assert_int_eq(st.st_ctim.tv_sec, st.st_mtim.tv_sec);
+
+	/* Known subdirectories count only while the listing behind them is cached. */
+	n.subdirs = 3;
+	n.subdirs_until = util_now_ms() + 60000;
+	ck_assert_uint_eq(fs_node_nlink(&n), 5);
+	fs_dir_changed(&n);
+	ck_assert_uint_eq(fs_node_nlink(&n), 1);
+	n.subdirs = 3;
+	n.subdirs_until = util_now_ms() - 1;
+	ck_assert_uint_eq(fs_node_nlink(&n), 1);
+
+	/* A file: ctime moves with chmod and friends, mtime stays what utimens set. */
+	memset(&n, 0, sizeof(n));
+	n.a.type = CACHE_T_FILE;
+	n.a.flags = CACHE_F_MTIME;
+	n.a.mtime.tv_sec = 500;
+	fs_node_fill_stat(fs, &n, &st);
+	ck_assert_int_eq(st.st_ctim.tv_sec, 500);
+	fs_node_touch(&n);
+	fs_node_fill_stat(fs, &n, &st);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 500);
+	ck_assert_int_gt(st.st_ctim.tv_sec, 500);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	done(fs, c);
+}
+END_TEST
+
 START_TEST(test_fs_xattr_names_round_trip)
 {
 	const char *names[] = {"user.a", "user.mime_type", "user.Mixed.Case", "user.ünï",
@@ -207,6 +307,9 @@ static Suite *fs_suite(void)
 	tcase_add_test(tc, test_fs_target_account_mount);
 	tcase_add_test(tc, test_fs_target_blob_name_too_long);
 	tcase_add_test(tc, test_fs_stat_defaults_and_metadata);
+	tcase_add_test(tc, test_fs_stat_special_files);
+	tcase_add_test(tc, test_fs_build_meta_records_special_type);
+	tcase_add_test(tc, test_fs_node_stat_local_times_and_nlink);
 	tcase_add_test(tc, test_fs_xattr_names_round_trip);
 	tcase_add_test(tc, test_fs_xattr_values_round_trip);
 	suite_add_tcase(s, tc);
