@@ -54,8 +54,8 @@ struct opts {
 };
 
 static const struct fuse_opt opt_spec[] = {
-	{"size=%s", offsetof(struct opts, size), 0},
-	FUSE_OPT_END,
+    {"size=%s", offsetof(struct opts, size), 0},
+    FUSE_OPT_END,
 };
 
 static uint64_t get_size(void)
@@ -227,7 +227,8 @@ static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		const char *name;
 		fuse_ino_t ino;
 		mode_t mode;
-	} ents[] = {{".", FUSE_ROOT_ID, S_IFDIR}, {"..", FUSE_ROOT_ID, S_IFDIR},
+	} ents[] = {{".", FUSE_ROOT_ID, S_IFDIR},
+		    {"..", FUSE_ROOT_ID, S_IFDIR},
 		    {FILE_NAME, FILE_INO, S_IFREG}};
 	char buf[512];
 	size_t used = 0;
@@ -238,7 +239,8 @@ static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		size = sizeof(buf);
 	for (off_t i = off; i < (off_t)(sizeof(ents) / sizeof(ents[0])); i++) {
 		struct stat st = {.st_ino = ents[i].ino, .st_mode = ents[i].mode};
-		size_t n = fuse_add_direntry(req, buf + used, size - used, ents[i].name, &st, i + 1);
+		size_t n =
+		    fuse_add_direntry(req, buf + used, size - used, ents[i].name, &st, i + 1);
 
 		if (n > size - used)
 			break;
@@ -262,20 +264,20 @@ static void nf_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = nf_init,
-	.lookup = nf_lookup,
-	.getattr = nf_getattr,
-	.setattr = nf_setattr,
-	.open = nf_open,
-	.read = nf_read,
-	.write = nf_write,
-	.flush = nf_ok,
-	.release = nf_ok,
-	.fsync = nf_fsync,
-	.opendir = nf_opendir,
-	.readdir = nf_readdir,
-	.releasedir = nf_ok,
-	.statfs = nf_statfs,
+    .init = nf_init,
+    .lookup = nf_lookup,
+    .getattr = nf_getattr,
+    .setattr = nf_setattr,
+    .open = nf_open,
+    .read = nf_read,
+    .write = nf_write,
+    .flush = nf_ok,
+    .release = nf_ok,
+    .fsync = nf_fsync,
+    .opendir = nf_opendir,
+    .readdir = nf_readdir,
+    .releasedir = nf_ok,
+    .statfs = nf_statfs,
 };
 
 int main(int argc, char *argv[])

@@ -34,8 +34,8 @@ PKGS=(
 	xxd util-linux coreutils findutils perl ca-certificates python3
 	# packaging test: building the .deb, checking the man page
 	debhelper dpkg-dev fakeroot lintian mandoc
-	# fuzz targets (scripts/fuzz.sh): clang with libFuzzer
-	clang libclang-rt-14-dev
+	# fuzz targets (scripts/fuzz.sh): clang with libFuzzer; the format check
+	clang libclang-rt-14-dev clang-format
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs npm)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)

@@ -3,7 +3,8 @@
 #
 #   1. scripts/deps.sh (Debian packages, Azurite and the SDK from npm)
 #   2. build/       meson -Dwerror=true, debugoptimized; unit tests; the
-#                   module arrows (scripts/check-layers.sh, one check)
+#                   module arrows (scripts/check-layers.sh, one check); the
+#                   C sources against .clang-format (one check)
 #   3. build-asan/  -Db_sanitize=address,undefined; unit tests with CK_FORK=no,
 #                   LeakSanitizer on (when it works here), UBSan halting
 #   4. the integration harness self-test, then the integration tests
@@ -194,6 +195,15 @@ if setup_tree build -Dwerror=true -Dbuildtype=debugoptimized && build_tree build
 	fi
 else
 	failure "build/ does not build"
+fi
+# The C sources as .clang-format lays them out: one check.
+if ! command -v clang-format >/dev/null; then
+	failure "clang-format is not installed (scripts/deps.sh installs it)"
+elif unformatted=$(git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror 2>&1 |
+	grep -oE '^[^:]+\.[ch]:' | sort -u | tr -d ':' | xargs); [[ -z $unformatted ]]; then
+	PASS=$((PASS + 1))
+else
+	failure "clang-format: these files differ from .clang-format: $unformatted (clang-format -i them)"
 fi
 
 # ---------------------------------------------------------------- 3. sanitizers

@@ -36,7 +36,7 @@
 #define CHECK_DEADLINE_MS 15000
 
 struct daemon {
-	int status_fd;     /* write end of the pipe to the waiting parent, or -1 */
+	int status_fd; /* write end of the pipe to the waiting parent, or -1 */
 	bool foreground;
 	char *mountpoint;
 	struct fuse_session *se;
@@ -45,8 +45,8 @@ struct daemon {
 	unsigned sync_timeout_ms; /* how long shutdown waits for pending commits */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool synced;              /* protected by lock */
-	int sync_err;             /* protected by lock */
+	bool synced;  /* protected by lock */
+	int sync_err; /* protected by lock */
 };
 
 static void report_failure(struct daemon *d, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -137,7 +137,8 @@ static int read_secret(struct daemon *d, const char *what, const char *path, cha
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		report_failure(d, "%s '%s' is readable by group or others: chmod 600 it", what, path);
+		report_failure(d, "%s '%s' is readable by group or others: chmod 600 it", what,
+			       path);
 		return -1;
 	}
 	buf = malloc(SECRET_FILE_MAX + 1);
@@ -179,7 +180,8 @@ static int build_creds(struct daemon *d, const struct azb_opts *o, const struct 
 
 	az_error_clear(&e);
 	if (o->connection_string_file) {
-		if (read_secret(d, "connection string file", o->connection_string_file, &secret) < 0)
+		if (read_secret(d, "connection string file", o->connection_string_file, &secret) <
+		    0)
 			return -1;
 		rc = az_creds_parse_connection_string(secret, c, &e);
 		explicit_bzero(secret, strlen(secret));
@@ -273,9 +275,9 @@ static int check_access(struct daemon *d, struct net *net, const struct az_clien
 	pthread_cond_init(&s.cond, NULL);
 	net_req_init(&s.r);
 	az_error_clear(&e);
-	rc = src->container ? az_req_list_blobs(az, &s.r.msg, src->container, src->prefix, "/", NULL, 1,
-						false)
-			    : az_req_list_containers(az, &s.r.msg, NULL, NULL, 1);
+	rc = src->container
+		 ? az_req_list_blobs(az, &s.r.msg, src->container, src->prefix, "/", NULL, 1, false)
+		 : az_req_list_containers(az, &s.r.msg, NULL, NULL, 1);
 	if (rc < 0)
 		goto out;
 	s.r.done = sync_done;
@@ -294,8 +296,8 @@ out:
 	case 0:
 		break;
 	case -EACCES:
-		report_failure(d, "access to account '%s' denied: %s (check the key or SAS)", account,
-			       e.code[0] ? e.code : "authentication failed");
+		report_failure(d, "access to account '%s' denied: %s (check the key or SAS)",
+			       account, e.code[0] ? e.code : "authentication failed");
 		break;
 	case -ENOENT:
 		if (src->container && !strcmp(e.code, "ContainerNotFound"))
@@ -600,10 +602,11 @@ int main(int argc, char **argv)
 	util_log_init(false, level);
 	if (!realpath(o.mountpoint, real) || stat(real, &st) < 0) {
 		if (errno == ENOTCONN)
-			fprintf(stderr,
-				"azblobfs: mountpoint '%s' is a dead FUSE mount (its daemon exited): "
-				"run 'fusermount3 -u %s' first\n",
-				o.mountpoint, o.mountpoint);
+			fprintf(
+			    stderr,
+			    "azblobfs: mountpoint '%s' is a dead FUSE mount (its daemon exited): "
+			    "run 'fusermount3 -u %s' first\n",
+			    o.mountpoint, o.mountpoint);
 		else
 			fprintf(stderr, "azblobfs: mountpoint '%s': %s\n", o.mountpoint,
 				strerror(errno));
@@ -617,15 +620,16 @@ int main(int argc, char **argv)
 	az_error_clear(&e);
 	if (o.source[0] == '/') {
 		/* mount(8) turns a source that names a local path into an absolute one. */
-		fprintf(stderr,
-			"azblobfs: source '%s' is a local path: mount(8) rewrites a source that "
-			"names an existing file; use account/container or mount --no-canonicalize\n",
-			o.source);
+		fprintf(
+		    stderr,
+		    "azblobfs: source '%s' is a local path: mount(8) rewrites a source that "
+		    "names an existing file; use account/container or mount --no-canonicalize\n",
+		    o.source);
 		goto out;
 	}
 	if (az_source_parse(o.source, &src, &e) < 0) {
-		fprintf(stderr, "azblobfs: source '%.*s': %s\n", (int)strcspn(o.source, "?"), o.source,
-			e.message);
+		fprintf(stderr, "azblobfs: source '%.*s': %s\n", (int)strcspn(o.source, "?"),
+			o.source, e.message);
 		goto out;
 	}
 	d.foreground = o.foreground;
@@ -635,8 +639,9 @@ int main(int argc, char **argv)
 		util_log_init(true, level);
 	}
 	if (o.allow_other && o.no_default_permissions)
-		log_warn("allow_other with no_default_permissions: no permission checks, every local "
-			 "user may read, change and delete every file of this mount");
+		log_warn(
+		    "allow_other with no_default_permissions: no permission checks, every local "
+		    "user may read, change and delete every file of this mount");
 	if (build_creds(&d, &o, &src, &creds) < 0)
 		goto out;
 	{

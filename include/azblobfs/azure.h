@@ -30,7 +30,7 @@
 /* The one service version we speak; Azurite 3.35 accepts it. */
 #define AZ_API_VERSION "2025-11-05"
 
-#define AZ_MAX_BLOB_NAME 1024  /* characters in a blob name */
+#define AZ_MAX_BLOB_NAME 1024 /* characters in a blob name */
 
 /* Characters (UTF-8 code points) of a blob name, the unit of AZ_MAX_BLOB_NAME. */
 size_t az_name_chars(const char *name);
@@ -61,9 +61,9 @@ enum az_op {
 const char *az_op_name(enum az_op op);
 
 struct az_error {
-	int status;          /* HTTP status, 0 if none */
-	char code[64];       /* service error code ("BlobNotFound") or "" */
-	char message[256];   /* human-readable, never a secret */
+	int status;        /* HTTP status, 0 if none */
+	char code[64];     /* service error code ("BlobNotFound") or "" */
+	char message[256]; /* human-readable, never a secret */
 };
 
 void az_error_clear(struct az_error *e);
@@ -76,11 +76,11 @@ int az_error_set(struct az_error *e, int err, const char *fmt, ...) PRINTF_LIKE(
 /* ------------------------------------------------------------------ */
 
 struct az_creds {
-	char *account;          /* account name, or NULL */
-	unsigned char *key;     /* decoded account key, or NULL */
+	char *account;      /* account name, or NULL */
+	unsigned char *key; /* decoded account key, or NULL */
 	size_t key_len;
-	char *sas;              /* SAS query string without a leading '?', or NULL */
-	char *endpoint;         /* blob endpoint without trailing '/', or NULL */
+	char *sas;      /* SAS query string without a leading '?', or NULL */
+	char *endpoint; /* blob endpoint without trailing '/', or NULL */
 };
 
 void az_creds_release(struct az_creds *c);
@@ -131,11 +131,11 @@ int az_creds_finish(struct az_creds *c, struct az_error *err);
 /* ------------------------------------------------------------------ */
 
 struct az_source {
-	char *account;    /* NULL: from the credentials */
-	char *container;  /* NULL: the whole account */
-	char *prefix;     /* "" or a prefix ending in '/' */
-	char *endpoint;   /* from a URL source, else NULL */
-	char *sas;        /* query of a URL source, else NULL */
+	char *account;   /* NULL: from the credentials */
+	char *container; /* NULL: the whole account */
+	char *prefix;    /* "" or a prefix ending in '/' */
+	char *endpoint;  /* from a URL source, else NULL */
+	char *sas;       /* query of a URL source, else NULL */
 };
 
 /*
@@ -176,15 +176,14 @@ struct az_client {
 int az_client_init(struct az_client *c, struct az_creds *creds);
 void az_client_release(struct az_client *c);
 
-
 /* Options of requests that write a blob. Every field optional. */
 struct az_write_opts {
-	const char *content_type;  /* NULL: az_content_type() of the blob name */
+	const char *content_type;     /* NULL: az_content_type() of the blob name */
 	const struct meta_list *meta; /* pairs with empty values are not sent */
-	const char *if_match;      /* ETag (quoted) */
-	const char *if_none_match; /* "*" to create only */
-	const unsigned char *md5;  /* 16 bytes: Put Blob: Content-MD5 of the body;
-				      Put Block List: x-ms-blob-content-md5 of the whole blob */
+	const char *if_match;         /* ETag (quoted) */
+	const char *if_none_match;    /* "*" to create only */
+	const unsigned char *md5;     /* 16 bytes: Put Blob: Content-MD5 of the body;
+					 Put Block List: x-ms-blob-content-md5 of the whole blob */
 };
 
 /*
@@ -221,7 +220,8 @@ int az_req_get_range(const struct az_client *c, struct http_msg *r, const char *
 int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *container,
 		    const char *blob, uint64_t len, const struct az_write_opts *o);
 int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *container,
-		     const char *blob, const char *block_id, uint64_t len, const unsigned char *md5);
+		     const char *blob, const char *block_id, uint64_t len,
+		     const unsigned char *md5);
 /*
  * Put Block List committing @n ids (base64, at most AZ_MAX_BLOCKS = 50,000),
  * all "Latest". The XML body is built in @body_out (initialised or zeroed;
@@ -232,8 +232,8 @@ int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *
  * x-ms-blob-content-md5.
  */
 int az_req_put_block_list(const struct az_client *c, struct http_msg *r, const char *container,
-			  const char *blob, char *const *ids, size_t n, const struct az_write_opts *o,
-			  struct buf *body_out);
+			  const char *blob, char *const *ids, size_t n,
+			  const struct az_write_opts *o, struct buf *body_out);
 /* Committed block list (blocklisttype=committed). */
 int az_req_get_block_list(const struct az_client *c, struct http_msg *r, const char *container,
 			  const char *blob);
@@ -340,17 +340,17 @@ int az_parse_error(const char *xml, size_t len, struct az_error *err);
 
 enum az_item_kind {
 	AZ_ITEM_BLOB = 0,
-	AZ_ITEM_PREFIX,     /* a BlobPrefix (virtual folder) */
+	AZ_ITEM_PREFIX, /* a BlobPrefix (virtual folder) */
 	AZ_ITEM_CONTAINER,
 };
 
 struct az_item {
-	char *name;                 /* full name as in the listing (decoded) */
+	char *name; /* full name as in the listing (decoded) */
 	enum az_item_kind kind;
 	uint64_t size;
-	struct timespec mtime;      /* Last-Modified */
-	struct timespec ctime;      /* Creation-Time, 0 when absent */
-	char etag[AZ_ETAG_MAX];     /* quoted, as the ETag header has it */
+	struct timespec mtime;  /* Last-Modified */
+	struct timespec ctime;  /* Creation-Time, 0 when absent */
+	char etag[AZ_ETAG_MAX]; /* quoted, as the ETag header has it */
 	char content_type[128];
 	struct meta_list meta;
 };
@@ -358,10 +358,10 @@ struct az_item {
 struct az_list {
 	struct az_item *items;
 	size_t n;
-	char *next_marker;          /* NULL or "" when this is the last page */
-	size_t undecodable;         /* entries left out: an Encoded name that decodes to no
-				     * C string (a NUL byte, a bad escape) */
-	char *undecodable_name;     /* the first of them, as the service sent it */
+	char *next_marker;      /* NULL or "" when this is the last page */
+	size_t undecodable;     /* entries left out: an Encoded name that decodes to no
+				 * C string (a NUL byte, a bad escape) */
+	char *undecodable_name; /* the first of them, as the service sent it */
 };
 
 void az_list_release(struct az_list *l);
@@ -394,11 +394,11 @@ void az_block_list_free(struct az_block *b, size_t n);
 
 /* Properties from Get Blob Properties / Get Blob response headers. */
 struct az_props {
-	uint64_t size;              /* Content-Length, or the total of Content-Range */
+	uint64_t size; /* Content-Length, or the total of Content-Range */
 	struct timespec mtime;
 	char etag[AZ_ETAG_MAX];
 	char content_type[128];
-	struct meta_list meta;   /* x-ms-meta-* */
+	struct meta_list meta; /* x-ms-meta-* */
 };
 
 /*
@@ -414,8 +414,8 @@ void az_props_release(struct az_props *p);
 
 /* What the service says about a blob it just wrote (Put Blob, Put Block List, Set Metadata). */
 struct az_commit {
-	char etag[AZ_ETAG_MAX];  /* the ETag header as sent, "" when absent or too long */
-	struct timespec mtime;   /* Last-Modified; the local clock when absent or malformed */
+	char etag[AZ_ETAG_MAX]; /* the ETag header as sent, "" when absent or too long */
+	struct timespec mtime;  /* Last-Modified; the local clock when absent or malformed */
 };
 
 /* Fill @out from the response headers of a successful write. Cannot fail. */

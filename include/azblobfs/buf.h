@@ -12,10 +12,10 @@
 #include <stdarg.h>
 
 struct buf {
-	char *data;  /* NULL until the first append */
-	size_t len;  /* bytes used, excluding the terminating NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* len never exceeds this */
+	char *data; /* NULL until the first append */
+	size_t len; /* bytes used, excluding the terminating NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* len never exceeds this */
 };
 
 /* Initialise an empty buffer that may grow to @max bytes. Cannot fail. */

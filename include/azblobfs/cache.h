@@ -30,35 +30,35 @@ enum cache_type {
 	CACHE_T_FILE = 0,
 	CACHE_T_DIR,
 	CACHE_T_LINK,
-	CACHE_T_FIFO,               /* the special files: 0-byte blobs, type in metadata */
+	CACHE_T_FIFO, /* the special files: 0-byte blobs, type in metadata */
 	CACHE_T_SOCK,
 	CACHE_T_CHR,
 	CACHE_T_BLK,
 };
 
 enum cache_flags {
-	CACHE_F_MARKER = 1 << 0,   /* a directory backed by a marker blob */
-	CACHE_F_SLASH = 1 << 1,    /* ... named "dir/" rather than hdi_isfolder */
-	CACHE_F_MODE = 1 << 2,     /* mode came from metadata */
+	CACHE_F_MARKER = 1 << 0, /* a directory backed by a marker blob */
+	CACHE_F_SLASH = 1 << 1,  /* ... named "dir/" rather than hdi_isfolder */
+	CACHE_F_MODE = 1 << 2,   /* mode came from metadata */
 	CACHE_F_UID = 1 << 3,
 	CACHE_F_GID = 1 << 4,
-	CACHE_F_MTIME = 1 << 5,    /* mtime came from metadata */
+	CACHE_F_MTIME = 1 << 5,     /* mtime came from metadata */
 	CACHE_F_CONTAINER = 1 << 6, /* a container of a whole-account mount */
-	CACHE_F_PREFIX = 1 << 7,   /* the name is (also) a blob-name prefix */
-	CACHE_F_XMETA = 1 << 8,    /* metadata beyond the POSIX keys (user xattrs, others') */
+	CACHE_F_PREFIX = 1 << 7,    /* the name is (also) a blob-name prefix */
+	CACHE_F_XMETA = 1 << 8,     /* metadata beyond the POSIX keys (user xattrs, others') */
 };
 
 /* What the service told us about one name. */
 struct cache_attr {
-	uint8_t type;               /* enum cache_type */
-	uint16_t flags;             /* enum cache_flags */
-	uint32_t mode;              /* permission bits when CACHE_F_MODE */
-	uint32_t uid, gid;          /* when CACHE_F_UID / CACHE_F_GID */
-	uint32_t rdev;              /* CACHE_T_CHR / CACHE_T_BLK: the device (as FUSE carries it) */
+	uint8_t type;      /* enum cache_type */
+	uint16_t flags;    /* enum cache_flags */
+	uint32_t mode;     /* permission bits when CACHE_F_MODE */
+	uint32_t uid, gid; /* when CACHE_F_UID / CACHE_F_GID */
+	uint32_t rdev;     /* CACHE_T_CHR / CACHE_T_BLK: the device (as FUSE carries it) */
 	uint64_t size;
 	struct timespec mtime;
 	struct timespec ctime;
-	char etag[CACHE_ETAG_MAX];  /* "" for virtual folders */
+	char etag[CACHE_ETAG_MAX]; /* "" for virtual folders */
 };
 
 /* Copy an ETag that fits, else store "" (an ETag too long to keep is as good as none). */
@@ -73,19 +73,19 @@ static inline void cache_etag_copy(char dst[CACHE_ETAG_MAX], const char *src)
 }
 
 struct cache_dirent {
-	const char *name;           /* points into the listing's arena */
+	const char *name; /* points into the listing's arena */
 	struct cache_attr a;
 };
 
 struct cache_listing {
-	unsigned refs;              /* atomic */
+	unsigned refs; /* atomic */
 	size_t n;
 	size_t cap;
-	struct cache_dirent *ents;  /* sorted by name after sealing */
-	size_t bytes;               /* memory it accounts for */
-	size_t ndirs;               /* entries that are directories, counted when sealed */
+	struct cache_dirent *ents; /* sorted by name after sealing */
+	size_t bytes;              /* memory it accounts for */
+	size_t ndirs;              /* entries that are directories, counted when sealed */
 	bool sealed;
-	char **chunks;              /* name storage */
+	char **chunks; /* name storage */
 	size_t nchunks, chunk_used, chunk_cap;
 };
 
@@ -98,8 +98,8 @@ struct cache_listing *cache_listing_new(void);
  * over a file of the same name (its marker flags and metadata are merged).
  * Returns 0 or -ENOMEM. Not thread-safe: build, then seal, then share.
  */
-int cache_listing_add(struct cache_listing *l, const char *name, const struct cache_attr *a)
-	WARN_UNUSED;
+int cache_listing_add(struct cache_listing *l, const char *name,
+		      const struct cache_attr *a) WARN_UNUSED;
 
 /* Sort and merge duplicates; the listing is immutable afterwards. */
 void cache_listing_seal(struct cache_listing *l);
@@ -120,10 +120,10 @@ const struct cache_dirent *cache_listing_find(const struct cache_listing *l, con
 /* ---- the cache ---- */
 
 struct cache_config {
-	uint64_t max_bytes;     /* budget for all entries and listings */
-	uint32_t attr_ttl_ms;   /* attributes of single names */
-	uint32_t list_ttl_ms;   /* directory listings */
-	uint32_t neg_ttl_ms;    /* negative entries */
+	uint64_t max_bytes;   /* budget for all entries and listings */
+	uint32_t attr_ttl_ms; /* attributes of single names */
+	uint32_t list_ttl_ms; /* directory listings */
+	uint32_t neg_ttl_ms;  /* negative entries */
 };
 
 enum cache_kind {

@@ -24,13 +24,13 @@
 #include <sys/uio.h>
 
 struct eng_config {
-	uint64_t mem_budget;      /* bytes for read-ahead and write buffers together */
-	uint64_t part_size;       /* read part and write block size (grown for huge files) */
-	uint64_t readahead_max;   /* per open file */
-	uint64_t readahead_init;  /* first read-ahead request */
-	unsigned random_after;    /* seeks in a row before random mode */
+	uint64_t mem_budget;       /* bytes for read-ahead and write buffers together */
+	uint64_t part_size;        /* read part and write block size (grown for huge files) */
+	uint64_t readahead_max;    /* per open file */
+	uint64_t readahead_init;   /* first read-ahead request */
+	unsigned random_after;     /* seeks in a row before random mode */
 	unsigned uploads_per_file; /* Put Blocks in flight per file */
-	uid_t uid;                /* defaults for names without metadata */
+	uid_t uid;                 /* defaults for names without metadata */
 	gid_t gid;
 };
 
@@ -188,9 +188,9 @@ typedef void (*eng_read_cb)(void *arg, int err, const struct iovec *iov, int iov
 void eng_read(struct eng_reader *r, uint64_t off, size_t len, eng_read_cb cb, void *arg);
 
 struct eng_reader_stats {
-	uint64_t gets;        /* GETs issued */
-	uint64_t window;      /* current read-ahead window */
-	bool random;          /* random mode */
+	uint64_t gets;   /* GETs issued */
+	uint64_t window; /* current read-ahead window */
+	bool random;     /* random mode */
 };
 void eng_reader_stats(struct eng_reader *r, struct eng_reader_stats *out);
 
@@ -223,14 +223,14 @@ struct eng_wbase {
 };
 
 struct eng_commit_opts {
-	const char *content_type;         /* NULL: from the name's extension */
-	const struct meta_list *meta;  /* the blob's metadata after the commit */
+	const char *content_type;     /* NULL: from the name's extension */
+	const struct meta_list *meta; /* the blob's metadata after the commit */
 };
 
 struct eng_commit_result {
 	uint64_t size;
 	char etag[AZ_ETAG_MAX];
-	struct timespec mtime;            /* the service's Last-Modified */
+	struct timespec mtime; /* the service's Last-Modified */
 };
 
 typedef void (*eng_commit_cb)(void *arg, int err, const struct eng_commit_result *res);
@@ -248,9 +248,8 @@ typedef void (*eng_commit_cb)(void *arg, int err, const struct eng_commit_result
  * before eng_writer_write() returns.
  */
 struct eng_writer;
-int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container,
-		   const char *blob, const struct eng_wbase *base, bool empty,
-		   struct eng_writer **out) WARN_UNUSED;
+int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container, const char *blob,
+		   const struct eng_wbase *base, bool empty, struct eng_writer **out) WARN_UNUSED;
 void eng_writer_write(struct eng_writer *w, const void *buf, size_t len, uint64_t off,
 		      eng_done_cb cb, void *arg);
 void eng_writer_read(struct eng_writer *w, uint64_t off, size_t len, eng_read_cb cb, void *arg);
@@ -277,12 +276,12 @@ int eng_get_props(struct eng *e, const char *container, const char *blob, eng_pr
 		  void *arg) WARN_UNUSED;
 /* Put Blob of @len bytes (copied) with Content-MD5. */
 int eng_put_small(struct eng *e, const char *container, const char *blob, const void *data,
-		  size_t len, const struct az_write_opts *o, eng_commit_cb cb, void *arg) WARN_UNUSED;
+		  size_t len, const struct az_write_opts *o, eng_commit_cb cb,
+		  void *arg) WARN_UNUSED;
 int eng_delete(struct eng *e, const char *container, const char *blob, const char *if_match,
 	       eng_done_cb cb, void *arg) WARN_UNUSED;
-int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct meta_list *m, const char *if_match, eng_commit_cb cb,
-		 void *arg) WARN_UNUSED;
+int eng_set_meta(struct eng *e, const char *container, const char *blob, const struct meta_list *m,
+		 const char *if_match, eng_commit_cb cb, void *arg) WARN_UNUSED;
 /* The first @max bytes of a blob (a symlink's target). */
 int eng_get_small(struct eng *e, const char *container, const char *blob, size_t max,
 		  eng_data_cb cb, void *arg) WARN_UNUSED;
@@ -301,8 +300,8 @@ int eng_copy(struct eng *e, const char *container, const char *src, const char *
  * leaves both names and fails with -EIO. No blob is ever lost.
  */
 int eng_rename_tree(struct eng *e, const char *container, const char *src_prefix,
-		    const char *dst_prefix, const char *src_marker, bool dst_exists,
-		    eng_done_cb cb, void *arg) WARN_UNUSED;
+		    const char *dst_prefix, const char *src_marker, bool dst_exists, eng_done_cb cb,
+		    void *arg) WARN_UNUSED;
 
 /* Point later commits at another blob name (a rename of an open file). */
 int eng_writer_rename(struct eng_writer *w, const char *container, const char *blob);

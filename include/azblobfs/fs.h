@@ -29,7 +29,7 @@
 #define FS_STATS_XATTR "user.azblobfs.stats"
 
 struct fs_entry {
-	uint64_t ino;          /* 0: negative entry (cache "no such name") */
+	uint64_t ino; /* 0: negative entry (cache "no such name") */
 	uint64_t generation;
 	struct stat st;
 	double attr_timeout;
@@ -38,14 +38,14 @@ struct fs_entry {
 
 struct fs_open {
 	uint64_t fh;
-	bool keep_cache;       /* the page cache still holds this version */
+	bool keep_cache; /* the page cache still holds this version */
 	bool direct_io;
 	bool nonseekable;
 };
 
 /* How the FUSE layer answers; @req is its request handle. */
 struct fs_replies {
-	void (*err)(void *req, int err);                 /* err > 0 (errno) or 0 */
+	void (*err)(void *req, int err); /* err > 0 (errno) or 0 */
 	void (*entry)(void *req, const struct fs_entry *e);
 	/* These two return 0, or -errno when the kernel did not take the handle. */
 	int (*create)(void *req, const struct fs_entry *e, const struct fs_open *o);
@@ -90,13 +90,13 @@ struct fs_config {
 	uid_t uid;
 	gid_t gid;
 	mode_t umask;
-	double attr_timeout;      /* seconds the kernel keeps attributes */
-	double entry_timeout;     /* seconds the kernel keeps names */
-	double negative_timeout;  /* seconds the kernel keeps "no such name" */
-	uint32_t blksize;         /* st_blksize: the I/O size tools pick */
-	char *cache_dir;          /* staging area for writes */
-	uint64_t cache_size;      /* bytes of staging */
-	unsigned walk_max;        /* names a tree-walk listing may fetch; 0: no tree walks */
+	double attr_timeout;     /* seconds the kernel keeps attributes */
+	double entry_timeout;    /* seconds the kernel keeps names */
+	double negative_timeout; /* seconds the kernel keeps "no such name" */
+	uint32_t blksize;        /* st_blksize: the I/O size tools pick */
+	char *cache_dir;         /* staging area for writes */
+	uint64_t cache_size;     /* bytes of staging */
+	unsigned walk_max;       /* names a tree-walk listing may fetch; 0: no tree walks */
 };
 
 void fs_config_defaults(struct fs_config *cfg);
@@ -109,8 +109,8 @@ struct fs;
  * @prefix is "" or ends in '/'. Returns 0 or -ENOMEM.
  */
 int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct eng *eng,
-	   struct cache *cache, const char *container, const char *prefix, struct fs **out)
-	WARN_UNUSED;
+	   struct cache *cache, const char *container, const char *prefix,
+	   struct fs **out) WARN_UNUSED;
 /* The directory that holds staging files (from cfg->cache_dir). */
 const char *fs_staging_dir(const struct fs *fs);
 void fs_free(struct fs *fs);
@@ -128,8 +128,8 @@ void fs_release(struct fs *fs, void *req, uint64_t fh);
 void fs_statfs(struct fs *fs, void *req);
 
 /* ---- changes (EROFS on a read-only mount) ---- */
-void fs_create(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode,
-	       int flags, const struct fs_caller *c);
+void fs_create(struct fs *fs, void *req, uint64_t parent, const char *name, mode_t mode, int flags,
+	       const struct fs_caller *c);
 void fs_write(struct fs *fs, void *req, uint64_t fh, const void *buf, size_t size, uint64_t off);
 /* flush (each close) and fsync answer once the content is committed, or with EIO. */
 void fs_flush(struct fs *fs, void *req, uint64_t fh);

@@ -18,9 +18,9 @@ struct fuse_lowlevel_ops;
 struct fuse_session;
 
 struct fuse_ops_config {
-	unsigned max_write;       /* bytes per FUSE write (and read) request */
-	unsigned max_readahead;   /* kernel read-ahead per file */
-	unsigned max_background;  /* asynchronous requests the kernel keeps queued */
+	unsigned max_write;      /* bytes per FUSE write (and read) request */
+	unsigned max_readahead;  /* kernel read-ahead per file */
+	unsigned max_background; /* asynchronous requests the kernel keeps queued */
 };
 
 void fuse_ops_config_defaults(struct fuse_ops_config *cfg);
@@ -30,7 +30,7 @@ struct fuse_ops_inval;
 /* The session's userdata. */
 struct fuse_ops_ctx {
 	struct fs *fs;
-	struct fuse_session *se;    /* set once the session exists */
+	struct fuse_session *se; /* set once the session exists */
 	struct fuse_ops_config cfg;
 	struct fuse_ops_inval *inval; /* the notifier thread, started on first use */
 };

@@ -20,7 +20,7 @@ struct hmap_node {
 
 struct hmap {
 	struct hmap_node **buckets;
-	size_t mask;  /* nbuckets - 1; nbuckets is a power of two */
+	size_t mask; /* nbuckets - 1; nbuckets is a power of two */
 	size_t count;
 };
 

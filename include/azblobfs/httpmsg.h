@@ -24,7 +24,7 @@
 #define HTTP_MAX_RESP_HDRS 64  /* response header lines kept */
 #define HTTP_RESP_HDR_MAX 4096 /* longest response header line kept */
 #define HTTP_RESP_MAX_DEFAULT (64 * KIB)
-#define HTTP_OP_MAX 24         /* operation tags (struct http_msg.op) for counters */
+#define HTTP_OP_MAX 24 /* operation tags (struct http_msg.op) for counters */
 
 struct http_msg;
 
@@ -37,14 +37,14 @@ typedef int (*http_sign_fn)(struct http_msg *m, void *arg);
 
 struct http_msg {
 	/* ---- the request, set by a builder ---- */
-	const char *method;  /* "GET", "PUT", "HEAD", "DELETE", ...: static string */
-	char *url;           /* owned */
-	char **hdrs;         /* owned "Name: value" lines, at most HTTP_MAX_HDRS */
+	const char *method; /* "GET", "PUT", "HEAD", "DELETE", ...: static string */
+	char *url;          /* owned */
+	char **hdrs;        /* owned "Name: value" lines, at most HTTP_MAX_HDRS */
 	unsigned nhdrs;
 	unsigned hdrs_cap;
-	unsigned op;         /* the operation, a counter slot for reports, < HTTP_OP_MAX */
-	bool bulk;           /* a block transfer (large, throughput-bound), not metadata */
-	http_sign_fn sign;   /* NULL: nothing changes per attempt */
+	unsigned op;       /* the operation, a counter slot for reports, < HTTP_OP_MAX */
+	bool bulk;         /* a block transfer (large, throughput-bound), not metadata */
+	http_sign_fn sign; /* NULL: nothing changes per attempt */
 	void *sign_arg;
 
 	/*
@@ -58,10 +58,10 @@ struct http_msg {
 	size_t resp_max;
 
 	/* ---- the response of the final attempt ---- */
-	int status;          /* final HTTP status, 0 when none arrived */
-	int err;             /* 0, or -errno of a transport failure */
-	size_t sink_len;     /* bytes written to sink */
-	struct buf resp;     /* body when not sunk (always NUL-terminated) */
+	int status;                      /* final HTTP status, 0 when none arrived */
+	int err;                         /* 0, or -errno of a transport failure */
+	size_t sink_len;                 /* bytes written to sink */
+	struct buf resp;                 /* body when not sunk (always NUL-terminated) */
 	char *rhdrs[HTTP_MAX_RESP_HDRS]; /* response header lines */
 	unsigned nrhdrs;
 };
@@ -84,7 +84,7 @@ void http_msg_set_url(struct http_msg *m, char *url);
  * no such header. Returns 0, -ENOMEM or -E2BIG (too many headers).
  */
 int http_msg_set_header(struct http_msg *m, const char *name, const char *fmt, ...)
-	PRINTF_LIKE(3, 4) WARN_UNUSED;
+    PRINTF_LIKE(3, 4) WARN_UNUSED;
 
 /* Value of request header @name, or NULL. */
 const char *http_msg_header(const struct http_msg *m, const char *name);

@@ -13,11 +13,11 @@
 
 #include "common.h"
 
-#define META_MAX_PAIRS 512             /* pairs in one list */
+#define META_MAX_PAIRS 512       /* pairs in one list */
 #define META_VALUE_MAX (8 * KIB) /* bytes in one value */
 
 struct meta_pair {
-	char *name;   /* metadata name as on the wire (without x-ms-meta-) */
+	char *name; /* metadata name as on the wire (without x-ms-meta-) */
 	char *value;
 };
 
@@ -49,6 +49,6 @@ bool meta_value_valid(const char *v);
 
 /* Append without checking for duplicates (parsers). Returns 0, -E2BIG or -ENOMEM. */
 int meta_append(struct meta_list *m, const char *name, size_t name_len, const char *value,
-                   size_t value_len);
+		size_t value_len);
 
 #endif

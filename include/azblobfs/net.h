@@ -85,10 +85,10 @@ struct net_req {
 
 	/* ---- set by the caller before net_submit() ---- */
 	enum net_prio prio;
-	uint64_t deadline_ms;         /* absolute util_now_ms(); 0: now + config default */
-	unsigned max_retries;         /* 0: config default; use NET_NO_RETRY for none */
-	bool persist;                 /* retry until the deadline, past max_retries (not with
-				       * NET_NO_RETRY): commits and their blocks */
+	uint64_t deadline_ms; /* absolute util_now_ms(); 0: now + config default */
+	unsigned max_retries; /* 0: config default; use NET_NO_RETRY for none */
+	bool persist;         /* retry until the deadline, past max_retries (not with
+			       * NET_NO_RETRY): commits and their blocks */
 
 	/*
 	 * Request body: memory (body) or a file (body_fd >= 0), not owned.
@@ -103,8 +103,8 @@ struct net_req {
 	uint64_t body_off;
 	uint64_t body_len;
 
-	net_done_fn done;             /* engine thread; must not block */
-	void *arg;                    /* the caller's */
+	net_done_fn done; /* engine thread; must not block */
+	void *arg;        /* the caller's */
 
 	/* ---- results, valid in done() (the rest is in msg) ---- */
 	unsigned attempts;
@@ -116,7 +116,7 @@ struct net_req {
 	void *slist;
 	uint64_t due_ms;
 	uint64_t sent;
-	void *chunk;                  /* a file body's read buffer (bodyread.c) */
+	void *chunk; /* a file body's read buffer (bodyread.c) */
 	unsigned state;
 	bool cancel;
 };
@@ -189,8 +189,8 @@ void net_task_cancel(struct net *n, struct net_task *t);
 
 struct net_stats {
 	uint64_t requests[NET_OP_MAX][NET_OUT__COUNT];
-	uint64_t bytes_in;   /* response bodies received */
-	uint64_t bytes_out;  /* request bodies sent */
+	uint64_t bytes_in;  /* response bodies received */
+	uint64_t bytes_out; /* request bodies sent */
 	uint64_t retries;
 	uint64_t inflight;
 	uint64_t inflight_peak; /* the most requests in flight at once */

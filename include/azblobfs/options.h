@@ -26,27 +26,27 @@ struct azb_opts {
 	char *key_file;
 	char *sas_file;
 	char *connection_string_file;
-	char *config;              /* -o config=PATH: key = value lines */
-	char *account_key;         /* secrets: accepted from the config file only */
+	char *config;      /* -o config=PATH: key = value lines */
+	char *account_key; /* secrets: accepted from the config file only */
 	char *sas;
 	char *connection_string;
 	char *log_level;
 	int allow_other;
-	int default_permissions;   /* set too when allow_other turned it on */
+	int default_permissions; /* set too when allow_other turned it on */
 	int no_default_permissions;
 	unsigned uid, gid, umask;
 	int uid_set, gid_set, umask_set;
 	double attr_timeout;
 	double entry_timeout;
 	double negative_timeout;
-	unsigned metadata_ttl;     /* seconds: listings, attributes, negatives */
+	unsigned metadata_ttl;                     /* seconds: listings, attributes, negatives */
 	unsigned attr_ttl, list_ttl, negative_ttl; /* each overrides metadata_ttl */
 	int attr_ttl_set, list_ttl_set, negative_ttl_set;
-	unsigned walk_max;         /* most names one tree-walk listing may fetch */
-	unsigned cache_mb;         /* metadata cache budget */
-	unsigned mem_mb;           /* read-ahead and write buffer budget */
+	unsigned walk_max; /* most names one tree-walk listing may fetch */
+	unsigned cache_mb; /* metadata cache budget */
+	unsigned mem_mb;   /* read-ahead and write buffer budget */
 	unsigned max_connections;
-	unsigned timeout;          /* seconds: deadline of one request, retries included */
+	unsigned timeout; /* seconds: deadline of one request, retries included */
 	unsigned retries;
 	char *cache_dir;
 	unsigned cache_size_mb;

@@ -97,7 +97,7 @@ struct _xmlDoc;
  * *doc (free with xmlFreeDoc) or -EBADMSG/-ENOMEM with @err set.
  */
 int az_xml_read(const char *xml, size_t len, const char *what, struct _xmlDoc **doc,
-                struct az_error *err);
+		struct az_error *err);
 
 /* ---- properties (props.c) ---- */
 

@@ -94,7 +94,7 @@ static int query_add(struct query *q, const char *name, const char *value)
  * and nowhere else.
  */
 static int make_url(const struct az_client *c, const char *container, const char *blob,
-                    const struct query *q, bool with_sas, char **out)
+		    const struct query *q, bool with_sas, char **out)
 {
 	_cleanup_free_ char *eblob = NULL;
 	const char *sas = with_sas ? url_sas(c) : NULL;
@@ -106,7 +106,7 @@ static int make_url(const struct az_client *c, const char *container, const char
 		return -ENOMEM;
 	buf_init(&u, 64 * KIB);
 	rc = buf_printf(&u, "%s/%s%s%s", c->creds.endpoint, container ? container : "",
-	                eblob ? "/" : "", eblob ? eblob : "");
+			eblob ? "/" : "", eblob ? eblob : "");
 	if (rc == 0 && (*query || sas))
 		rc = buf_printf(&u, "?%s%s%s", query, *query && sas ? "&" : "", sas ? sas : "");
 	if (rc < 0) {
@@ -119,7 +119,7 @@ static int make_url(const struct az_client *c, const char *container, const char
 
 /* Reset @r's URL and headers and fill what every request has. */
 static int begin(const struct az_client *c, struct http_msg *r, const char *method, enum az_op op,
-                 bool bulk, const char *container, const char *blob, struct query *q)
+		 bool bulk, const char *container, const char *blob, struct query *q)
 {
 	char *url = NULL;
 	int rc;
@@ -185,8 +185,7 @@ static int set_meta(struct http_msg *r, const struct meta_list *m)
 	int rc;
 
 	for (size_t i = 0; m && i < m->n; i++) {
-		if (!meta_name_valid(m->items[i].name) ||
-		    !meta_value_valid(m->items[i].value))
+		if (!meta_name_valid(m->items[i].name) || !meta_value_valid(m->items[i].value))
 			return -EINVAL;
 		if (!*m->items[i].value)
 			continue;
@@ -216,7 +215,7 @@ static void want_resp(struct http_msg *r, size_t max)
 }
 
 int az_req_list_containers(const struct az_client *c, struct http_msg *r, const char *prefix,
-                           const char *marker, unsigned maxresults)
+			   const char *marker, unsigned maxresults)
 {
 	struct query q;
 	char num[16];
@@ -237,8 +236,8 @@ int az_req_list_containers(const struct az_client *c, struct http_msg *r, const 
 }
 
 int az_req_list_blobs(const struct az_client *c, struct http_msg *r, const char *container,
-                      const char *prefix, const char *delimiter, const char *marker,
-                      unsigned maxresults, bool include_metadata)
+		      const char *prefix, const char *delimiter, const char *marker,
+		      unsigned maxresults, bool include_metadata)
 {
 	struct query q;
 	char num[16];
@@ -280,7 +279,7 @@ int az_req_get_container_props(const struct az_client *c, struct http_msg *r, co
 }
 
 int az_req_get_props(const struct az_client *c, struct http_msg *r, const char *container,
-                     const char *blob)
+		     const char *blob)
 {
 	struct query q;
 	int rc;
@@ -293,7 +292,7 @@ int az_req_get_props(const struct az_client *c, struct http_msg *r, const char *
 }
 
 int az_req_get_range(const struct az_client *c, struct http_msg *r, const char *container,
-                     const char *blob, uint64_t off, uint64_t len, const char *if_match)
+		     const char *blob, uint64_t off, uint64_t len, const char *if_match)
 {
 	struct query q;
 	int rc;
@@ -304,7 +303,7 @@ int az_req_get_range(const struct az_client *c, struct http_msg *r, const char *
 	rc = begin(c, r, "GET", AZ_OP_GET_BLOB, true, container, blob, &q);
 	if (rc == 0)
 		rc = http_msg_set_header(r, "x-ms-range", "bytes=%" PRIu64 "-%" PRIu64, off,
-		                        off + len - 1);
+					 off + len - 1);
 	if (rc == 0)
 		rc = set_value(r, "If-Match", if_match);
 	return finish(r, rc);
@@ -324,7 +323,7 @@ static int set_write_opts(struct http_msg *r, const struct az_write_opts *o)
 }
 
 int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *container,
-                    const char *blob, uint64_t len, const struct az_write_opts *o)
+		    const char *blob, uint64_t len, const struct az_write_opts *o)
 {
 	struct query q;
 	const char *type;
@@ -333,8 +332,7 @@ int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *c
 	if (!container || !blob)
 		return -EINVAL;
 	buf_init(&q.b, KIB);
-	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOB, len >= MIB,
-	           container, blob, &q);
+	rc = begin(c, r, "PUT", AZ_OP_PUT_BLOB, len >= MIB, container, blob, &q);
 	type = o && o->content_type ? o->content_type : az_content_type(blob);
 	if (rc == 0)
 		rc = set_body_headers(r, len, type);
@@ -348,7 +346,7 @@ int az_req_put_blob(const struct az_client *c, struct http_msg *r, const char *c
 }
 
 int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *container,
-                     const char *blob, const char *block_id, uint64_t len, const unsigned char *md5)
+		     const char *blob, const char *block_id, uint64_t len, const unsigned char *md5)
 {
 	struct query q;
 	int rc;
@@ -370,8 +368,8 @@ int az_req_put_block(const struct az_client *c, struct http_msg *r, const char *
 }
 
 int az_req_put_block_list(const struct az_client *c, struct http_msg *r, const char *container,
-                          const char *blob, char *const *ids, size_t n,
-                          const struct az_write_opts *o, struct buf *body_out)
+			  const char *blob, char *const *ids, size_t n,
+			  const struct az_write_opts *o, struct buf *body_out)
 {
 	struct query q;
 	const char *type;
@@ -412,7 +410,7 @@ int az_req_put_block_list(const struct az_client *c, struct http_msg *r, const c
 }
 
 int az_req_get_block_list(const struct az_client *c, struct http_msg *r, const char *container,
-                          const char *blob)
+			  const char *blob)
 {
 	struct query q;
 	int rc;
@@ -431,7 +429,7 @@ int az_req_get_block_list(const struct az_client *c, struct http_msg *r, const c
 }
 
 int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char *container,
-                       const char *blob, const char *if_match)
+		       const char *blob, const char *if_match)
 {
 	struct query q;
 	int rc;
@@ -449,8 +447,8 @@ int az_req_delete_blob(const struct az_client *c, struct http_msg *r, const char
 }
 
 int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *container,
-                     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
-                     const char *src_if_match, const char *if_none_match)
+		     const char *src_blob, const char *dst_blob, const struct meta_list *meta,
+		     const char *src_if_match, const char *if_none_match)
 {
 	_cleanup_free_ char *src = NULL;
 	struct query q;
@@ -482,7 +480,7 @@ int az_req_copy_blob(const struct az_client *c, struct http_msg *r, const char *
 }
 
 int az_req_set_metadata(const struct az_client *c, struct http_msg *r, const char *container,
-                        const char *blob, const struct meta_list *meta, const char *if_match)
+			const char *blob, const struct meta_list *meta, const char *if_match)
 {
 	struct query q;
 	int rc;

@@ -98,7 +98,7 @@ static int set_endpoint(char **field, const char *v, const char *what, struct az
 
 	if (az_url_split(v, &u) < 0 || strpbrk(v, "?#"))
 		return az_error_set(err, -EINVAL,
-		                    "%s must be an http:// or https:// URL without a query", what);
+				    "%s must be an http:// or https:// URL without a query", what);
 	n = strlen(v);
 	while (n && v[n - 1] == '/')
 		n--;
@@ -143,8 +143,8 @@ static int cs_field(struct cs_fields *f, const char *key, const char *val, struc
 	if (!strcasecmp(key, "DefaultEndpointsProtocol")) {
 		if (strcasecmp(val, "https") && strcasecmp(val, "http"))
 			return az_error_set(err, -EINVAL,
-			                    "connection string: DefaultEndpointsProtocol must be "
-			                    "'http' or 'https'");
+					    "connection string: DefaultEndpointsProtocol must be "
+					    "'http' or 'https'");
 		if (set_str(&f->protocol, val) < 0)
 			return -ENOMEM;
 		for (char *p = f->protocol; *p; p++)
@@ -216,14 +216,14 @@ int az_creds_parse_connection_string(const char *cs, struct az_creds *c, struct 
 		if (!eq) {
 			/* The segment may be a secret pasted wrongly: do not quote it. */
 			rc = az_error_set(err, -EINVAL,
-			                  "connection string: part %zu is not Name=Value", index);
+					  "connection string: part %zu is not Name=Value", index);
 			goto out;
 		}
 		*eq = '\0';
 		key = trim(seg);
 		if (!*key) {
 			rc = az_error_set(err, -EINVAL,
-			                  "connection string: part %zu has an empty name", index);
+					  "connection string: part %zu has an empty name", index);
 			goto out;
 		}
 		rc = cs_field(&f, key, trim(eq + 1), err);
@@ -244,12 +244,12 @@ int az_creds_parse_connection_string(const char *cs, struct az_creds *c, struct 
 
 		if (!account) {
 			rc = az_error_set(err, -EINVAL,
-			                  "connection string: EndpointSuffix or "
-			                  "DefaultEndpointsProtocol without AccountName");
+					  "connection string: EndpointSuffix or "
+					  "DefaultEndpointsProtocol without AccountName");
 			goto out;
 		}
 		if (asprintf(&f.v.endpoint, "%s://%s.blob.%s", f.protocol ? f.protocol : "https",
-		             account, f.suffix ? f.suffix : "core.windows.net") < 0) {
+			     account, f.suffix ? f.suffix : "core.windows.net") < 0) {
 			f.v.endpoint = NULL;
 			rc = az_error_set(err, -ENOMEM, "out of memory");
 			goto out;
@@ -304,7 +304,7 @@ int az_creds_from_env(struct az_creds *c, struct az_error *err)
 	if (!e.account && (v = env("AZURE_STORAGE_ACCOUNT"))) {
 		if (!az_account_name_valid(v, strlen(v))) {
 			rc = az_error_set(err, -EINVAL,
-			                  "AZURE_STORAGE_ACCOUNT is not a valid account name");
+					  "AZURE_STORAGE_ACCOUNT is not a valid account name");
 			goto out;
 		}
 		if ((rc = set_str(&e.account, v)) < 0)
@@ -393,8 +393,8 @@ int az_creds_finish(struct az_creds *c, struct az_error *err)
 	if (!c->endpoint) {
 		if (!c->account)
 			return az_error_set(err, -EINVAL,
-			                    "no storage account: give account/container, a "
-			                    "connection string or AZURE_STORAGE_ACCOUNT");
+					    "no storage account: give account/container, a "
+					    "connection string or AZURE_STORAGE_ACCOUNT");
 		if (asprintf(&e, "https://%s.blob.core.windows.net", c->account) < 0)
 			return az_error_set(err, -ENOMEM, "out of memory");
 		c->endpoint = e;
@@ -402,15 +402,15 @@ int az_creds_finish(struct az_creds *c, struct az_error *err)
 	rc = set_endpoint(&c->endpoint, c->endpoint, "the blob endpoint", err);
 	if (rc < 0 || (rc = az_url_split(c->endpoint, &u)) < 0)
 		return az_error_set(err, rc == -ENOMEM ? rc : -EINVAL,
-		                    "the blob endpoint is not an http(s) URL");
+				    "the blob endpoint is not an http(s) URL");
 	if (!c->account) {
 		rc = account_from_endpoint(&u, &c->account);
 		if (rc == -ENOMEM)
 			return az_error_set(err, rc, "out of memory");
 		if (rc < 0)
 			return az_error_set(err, -EINVAL,
-			                    "no storage account: the endpoint does not name one; "
-			                    "set AccountName or AZURE_STORAGE_ACCOUNT");
+					    "no storage account: the endpoint does not name one; "
+					    "set AccountName or AZURE_STORAGE_ACCOUNT");
 	}
 	/* A bare emulator endpoint ("http://127.0.0.1:10000") gets the account path. */
 	if (az_host_is_path_style(u.host, host_name_len(&u)) && !u.path_len) {
@@ -421,8 +421,8 @@ int az_creds_finish(struct az_creds *c, struct az_error *err)
 	}
 	if (!c->key && !c->sas)
 		return az_error_set(err, -ENOKEY,
-		                    "no credentials for account '%s': give an account key, a SAS "
-		                    "or a connection string",
-		                    c->account);
+				    "no credentials for account '%s': give an account key, a SAS "
+				    "or a connection string",
+				    c->account);
 	return 0;
 }

@@ -79,7 +79,7 @@ int az_b64_decode(const char *s, unsigned char **out, size_t *outlen)
 }
 
 int az_hmac_sha256_b64(const unsigned char *key, size_t key_len, const char *s, char *out,
-                       size_t outlen)
+		       size_t outlen)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;

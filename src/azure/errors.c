@@ -223,7 +223,8 @@ int az_result(const struct http_msg *r, struct az_error *err)
 	az_error_clear(err);
 	err->status = r->status;
 	if (r->err == -ENOBUFS)
-		return az_error_set(err, r->err, "the reply is larger than the %zu KiB this request takes",
+		return az_error_set(err, r->err,
+				    "the reply is larger than the %zu KiB this request takes",
 				    r->resp_max / 1024);
 	if (r->err == -EOVERFLOW)
 		return az_error_set(err, r->err, "the reply is larger than the %zu bytes asked for",
@@ -266,14 +267,15 @@ int az_range_result(const struct http_msg *r, uint64_t off, uint64_t len, struct
 	if (rc < 0)
 		return rc;
 	if (r->status != 206)
-		return az_error_set(err, -EIO, "HTTP %d to a ranged read (expected 206)", r->status);
+		return az_error_set(err, -EIO, "HTTP %d to a ranged read (expected 206)",
+				    r->status);
 	cr = http_msg_resp_header(r, "Content-Range");
 	if (!cr || sscanf(cr, "bytes %llu-%llu/%llu", &start, &last, &total) != 3)
 		return az_error_set(err, -EIO, "ranged read without a valid Content-Range");
 	if (start != off || last + 1 != off + len)
-		return az_error_set(err, -EIO, "ranged read of %llu-%llu answered with bytes %llu-%llu",
-				    (unsigned long long)off, (unsigned long long)(off + len - 1), start,
-				    last);
+		return az_error_set(
+		    err, -EIO, "ranged read of %llu-%llu answered with bytes %llu-%llu",
+		    (unsigned long long)off, (unsigned long long)(off + len - 1), start, last);
 	if (r->sink_len != len)
 		return az_error_set(err, -EIO, "ranged read got %zu of %llu bytes", r->sink_len,
 				    (unsigned long long)len);

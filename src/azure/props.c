@@ -96,9 +96,10 @@ int az_props_from_response(const struct http_msg *r, struct az_props *out)
 		if (rc < 0)
 			goto out;
 	}
-	if ((v = http_msg_resp_header(r, "Content-Type")) && value_len(v) < sizeof(out->content_type))
+	if ((v = http_msg_resp_header(r, "Content-Type")) &&
+	    value_len(v) < sizeof(out->content_type))
 		snprintf(out->content_type, sizeof(out->content_type), "%.*s", (int)value_len(v),
-		         v);
+			 v);
 
 	for (unsigned i = 0; i < r->nrhdrs; i++) {
 		const char *line = r->rhdrs[i], *colon, *val;

@@ -73,8 +73,8 @@ static int parse_container_prefix(const char *p, struct az_source *out, struct a
 	}
 	if (!az_container_name_valid(p, clen))
 		return az_error_set(err, -EINVAL,
-		                    "SOURCE: invalid container name (3-63 lowercase letters, "
-		                    "digits and single hyphens)");
+				    "SOURCE: invalid container name (3-63 lowercase letters, "
+				    "digits and single hyphens)");
 	out->container = strndup(p, clen);
 	if (!out->container)
 		return -ENOMEM;
@@ -86,7 +86,7 @@ static int parse_container_prefix(const char *p, struct az_source *out, struct a
 		if ((n == 0 && c[n]) || (n == 1 && c[0] == '.') ||
 		    (n == 2 && c[0] == '.' && c[1] == '.'))
 			return az_error_set(err, -EINVAL,
-			                    "SOURCE: empty, '.' or '..' component in the prefix");
+					    "SOURCE: empty, '.' or '..' component in the prefix");
 		c += n;
 		if (*c)
 			c++;
@@ -140,7 +140,7 @@ static int parse_url(const char *src, struct az_source *out, struct az_error *er
 		}
 		out->account = strndup(path, alen);
 		rc = asprintf(&out->endpoint, "%.*s/%.*s", (int)(u.host + u.host_len - src), src,
-		              (int)alen, path);
+			      (int)alen, path);
 		if (rc < 0)
 			out->endpoint = NULL;
 		rest = path + alen + (path[alen] == '/');

@@ -66,23 +66,23 @@ int az_xml_read(const char *xml, size_t len, const char *what, xmlDoc **doc, str
 		return az_error_set(err, -EBADMSG, "%s: empty document", what);
 	if (len > AZ_XML_MAX)
 		return az_error_set(err, -EBADMSG, "%s: document larger than %llu bytes", what,
-		                    (unsigned long long)AZ_XML_MAX);
+				    (unsigned long long)AZ_XML_MAX);
 	/* NUL bytes mean UTF-16/32 or garbage; either would hide markup from the scan. */
 	if (memchr(xml, '\0', len))
 		return az_error_set(err, -EBADMSG, "%s: not a UTF-8 document", what);
 	if (has_declarations(xml, len))
 		return az_error_set(err, -EBADMSG, "%s: DOCTYPE or declarations are not accepted",
-		                    what);
+				    what);
 	pthread_once(&xml_once, xml_init);
 	/* Forcing UTF-8 stops an encoding declaration from disguising markup. */
 	d = xmlReadMemory(xml, (int)len, NULL, "UTF-8",
-	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!d) {
 		e = xmlGetLastError();
 		if (e && e->code == XML_ERR_NO_MEMORY)
 			return az_error_set(err, -ENOMEM, "%s: out of memory parsing XML", what);
 		return az_error_set(err, -EBADMSG, "%s: malformed XML (libxml2 error %d, line %d)",
-		                    what, e ? e->code : 0, e ? e->line : 0);
+				    what, e ? e->code : 0, e ? e->line : 0);
 	}
 	if (d->intSubset || d->extSubset || !xmlDocGetRootElement(d)) {
 		xmlFreeDoc(d);
@@ -218,8 +218,8 @@ static int item_meta(const xmlNode *m, struct meta_list *out)
 			continue;
 		rc = text(n, META_VALUE_MAX, &v);
 		if (rc == 0)
-			rc = meta_append(out, (const char *)n->name,
-			                    strlen((const char *)n->name), v, strlen(v));
+			rc = meta_append(out, (const char *)n->name, strlen((const char *)n->name),
+					 v, strlen(v));
 		free(v);
 		if (rc < 0)
 			return rc == -E2BIG ? -EBADMSG : rc;
@@ -315,8 +315,8 @@ static int add_item(const xmlNode *x, enum az_item_kind kind, struct az_list *l,
 
 /* Shared by both listings: @group holds elements named @elem (and BlobPrefix). */
 static int parse_listing(const char *xml, size_t len, const char *what, const char *group,
-                         const char *elem, enum az_item_kind kind, struct az_list *out,
-                         struct az_error *err)
+			 const char *elem, enum az_item_kind kind, struct az_list *out,
+			 struct az_error *err)
 {
 	xmlDoc *doc = NULL;
 	xmlNode *root, *g;
@@ -345,7 +345,7 @@ static int parse_listing(const char *xml, size_t len, const char *what, const ch
 			continue;
 		if (rc == -E2BIG) {
 			rc = az_error_set(err, -EBADMSG, "%s: more than %d entries", what,
-			                  AZ_MAX_LIST_RESULTS + 1);
+					  AZ_MAX_LIST_RESULTS + 1);
 			goto out;
 		}
 		if (rc < 0) {
@@ -377,7 +377,7 @@ int az_parse_list_blobs(const char *xml, size_t len, struct az_list *out, struct
 int az_parse_list_containers(const char *xml, size_t len, struct az_list *out, struct az_error *err)
 {
 	return parse_listing(xml, len, "List Containers", "Containers", "Container",
-	                     AZ_ITEM_CONTAINER, out, err);
+			     AZ_ITEM_CONTAINER, out, err);
 }
 
 void az_block_list_free(struct az_block *b, size_t n)
@@ -388,7 +388,7 @@ void az_block_list_free(struct az_block *b, size_t n)
 }
 
 int az_parse_block_list(const char *xml, size_t len, struct az_block **out, size_t *n,
-                        struct az_error *err)
+			struct az_error *err)
 {
 	struct az_block *v = NULL;
 	xmlDoc *doc = NULL;
@@ -411,7 +411,7 @@ int az_parse_block_list(const char *xml, size_t len, struct az_block **out, size
 			continue;
 		if (cnt >= AZ_MAX_BLOCKS) {
 			rc = az_error_set(err, -EBADMSG, "Get Block List: more than %d blocks",
-			                  AZ_MAX_BLOCKS);
+					  AZ_MAX_BLOCKS);
 			goto out;
 		}
 		if (cnt == cap) {
@@ -430,14 +430,14 @@ int az_parse_block_list(const char *xml, size_t len, struct az_block **out, size
 		if (rc < 0 || !child(b, "Name") || !*v[cnt].id) {
 			free(v[cnt].id);
 			rc = az_error_set(err, rc == -ENOMEM ? rc : -EBADMSG,
-			                  "Get Block List: block %zu has a bad name", cnt + 1);
+					  "Get Block List: block %zu has a bad name", cnt + 1);
 			goto out;
 		}
 		cnt++;
 		rc = text_u64(child(b, "Size"), &v[cnt - 1].size);
 		if (rc < 0 || !child(b, "Size")) {
 			rc = az_error_set(err, rc == -ENOMEM ? rc : -EBADMSG,
-			                  "Get Block List: block %zu has a bad size", cnt);
+					  "Get Block List: block %zu has a bad size", cnt);
 			goto out;
 		}
 	}

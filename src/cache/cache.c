@@ -43,12 +43,12 @@ struct centry {
 struct cache {
 	struct cache_config cfg;
 	pthread_mutex_t lock;
-	struct hmap map;        /* protected by lock */
-	struct list_node lru;   /* protected by lock; most recent first */
-	uint64_t bytes;         /* protected by lock */
-	uint64_t gen;           /* protected by lock */
-	uint64_t floor_gen;     /* protected by lock */
-	struct cache_stats st;  /* protected by lock */
+	struct hmap map;       /* protected by lock */
+	struct list_node lru;  /* protected by lock; most recent first */
+	uint64_t bytes;        /* protected by lock */
+	uint64_t gen;          /* protected by lock */
+	uint64_t floor_gen;    /* protected by lock */
+	struct cache_stats st; /* protected by lock */
 };
 
 static uint64_t key_hash(uint8_t kind, const char *path)

@@ -71,7 +71,8 @@ int cache_listing_add(struct cache_listing *l, const char *name, const struct ca
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct cache_dirent *)a)->name, ((const struct cache_dirent *)b)->name);
+	return strcmp(((const struct cache_dirent *)a)->name,
+		      ((const struct cache_dirent *)b)->name);
 }
 
 /* Keep one entry per name: a directory wins; a marker's attributes win. */

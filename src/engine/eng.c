@@ -55,8 +55,8 @@ static void budget_wake(struct net_task *t)
 	pthread_mutex_unlock(&e->pool_lock);
 	/* Each tries again; one still short of memory queues itself anew. */
 	while ((ln = list_pop(&todo)))
-		container_of(ln, struct eng_budget_waiter, node)->wake(
-		    container_of(ln, struct eng_budget_waiter, node));
+		container_of(ln, struct eng_budget_waiter, node)
+		    ->wake(container_of(ln, struct eng_budget_waiter, node));
 }
 
 bool eng_budget_wait(struct eng *e, struct eng_budget_waiter *bw)
@@ -209,7 +209,8 @@ void eng_buf_put(struct eng *e, void *p, size_t size)
 		return;
 	pthread_mutex_lock(&e->pool_lock);
 	ngone = pool_trim(e, size, size, gone, gone_size);
-	keep = e->npool < POOL_SLOTS && eng_budget_used(e) + e->pool_bytes + size <= e->cfg.mem_budget;
+	keep =
+	    e->npool < POOL_SLOTS && eng_budget_used(e) + e->pool_bytes + size <= e->cfg.mem_budget;
 	if (keep) {
 		e->pool[e->npool].p = p;
 		e->pool[e->npool].size = size;
@@ -277,7 +278,10 @@ uint64_t eng_budget_used(struct eng *e)
 
 void eng_note_hidden(struct eng *e, const char *container, const char *name, const char *why)
 {
-	uint64_t h = util_hash(name, strlen(name), util_hash(container ? container : "", container ? strlen(container) : 0, UTIL_HASH_SEED)) | 1;
+	uint64_t h = util_hash(name, strlen(name),
+			       util_hash(container ? container : "",
+					 container ? strlen(container) : 0, UTIL_HASH_SEED)) |
+		     1;
 	bool seen = false;
 
 	pthread_mutex_lock(&e->pool_lock);
@@ -287,8 +291,8 @@ void eng_note_hidden(struct eng *e, const char *container, const char *name, con
 		e->hidden[e->hidden_next++ % HIDDEN_LOGGED] = h;
 	pthread_mutex_unlock(&e->pool_lock);
 	if (!seen)
-		log_warn("'%s%s%.300s%s' is not shown: %s", container ? container : "", container ? "/" : "",
-			 name, strlen(name) > 300 ? "..." : "", why);
+		log_warn("'%s%s%.300s%s' is not shown: %s", container ? container : "",
+			 container ? "/" : "", name, strlen(name) > 300 ? "..." : "", why);
 }
 
 const char *eng_bad_component(const char *rel, size_t len)
@@ -326,18 +330,18 @@ static bool meta_true(const struct meta_list *m, const char *name)
 }
 
 /* The metadata keys this filesystem interprets; anything else is "extra". */
-static const char *const own_keys[] = {"mode", "uid", "gid", "mtime", "hdi_isfolder",
-				       "is_symlink", "file_type", "rdev"};
+static const char *const own_keys[] = {"mode",         "uid",        "gid",       "mtime",
+				       "hdi_isfolder", "is_symlink", "file_type", "rdev"};
 
 /* Special files: a 0-byte blob, its type in file_type (and devices' number in rdev). */
 static const struct {
 	uint8_t type;
 	const char *name;
 } file_types[] = {
-	{CACHE_T_FIFO, "fifo"},
-	{CACHE_T_SOCK, "socket"},
-	{CACHE_T_CHR, "char"},
-	{CACHE_T_BLK, "block"},
+    {CACHE_T_FIFO, "fifo"},
+    {CACHE_T_SOCK, "socket"},
+    {CACHE_T_CHR, "char"},
+    {CACHE_T_BLK, "block"},
 };
 
 const char *eng_file_type_name(uint8_t type)
@@ -449,10 +453,10 @@ void eng_item_to_attr(const struct az_item *it, struct cache_attr *out)
 void eng_props_to_attr(const struct az_props *p, struct cache_attr *out)
 {
 	struct az_item it = {
-		.kind = AZ_ITEM_BLOB,
-		.size = p->size,
-		.mtime = p->mtime,
-		.meta = p->meta,
+	    .kind = AZ_ITEM_BLOB,
+	    .size = p->size,
+	    .mtime = p->mtime,
+	    .meta = p->meta,
 	};
 
 	memcpy(it.etag, p->etag, sizeof(it.etag));

@@ -27,10 +27,11 @@
  * in a block it has not filled yet: waiting longer would never end).
  */
 struct eng_budget_waiter {
-	struct list_node node;  /* on e->budget_waiters while queued */
-	bool queued;            /* protected by pool_lock */
-	uint64_t since_ms;      /* protected by pool_lock: since when nothing came back, 0 = not waiting */
-	uint64_t gen;           /* protected by pool_lock: e->release_gen then */
+	struct list_node node; /* on e->budget_waiters while queued */
+	bool queued;           /* protected by pool_lock */
+	uint64_t
+	    since_ms; /* protected by pool_lock: since when nothing came back, 0 = not waiting */
+	uint64_t gen; /* protected by pool_lock: e->release_gen then */
 	void (*wake)(struct eng_budget_waiter *bw);
 };
 
@@ -54,17 +55,17 @@ struct eng {
 	struct {
 		void *p;
 		size_t size;
-	} pool[POOL_SLOTS];   /* protected by pool_lock: free buffers */
-	unsigned npool;       /* protected by pool_lock */
-	uint64_t pool_bytes;  /* protected by pool_lock */
+	} pool[POOL_SLOTS];  /* protected by pool_lock: free buffers */
+	unsigned npool;      /* protected by pool_lock */
+	uint64_t pool_bytes; /* protected by pool_lock */
 	/* Names listed but not shown, already logged (eng_note_hidden). */
-	uint64_t hidden[HIDDEN_LOGGED]; /* protected by pool_lock; 0 = empty slot */
-	unsigned hidden_next;           /* protected by pool_lock */
+	uint64_t hidden[HIDDEN_LOGGED];  /* protected by pool_lock; 0 = empty slot */
+	unsigned hidden_next;            /* protected by pool_lock */
 	struct list_node budget_waiters; /* protected by pool_lock */
-	unsigned nwaiters;              /* atomic reads; written under pool_lock */
-	bool wake_armed;                /* protected by pool_lock: budget_task is scheduled */
-	uint64_t release_gen;           /* atomic: counts eng_budget_release() calls */
-	struct net_task budget_task;    /* wakes the waiters, on the engine thread */
+	unsigned nwaiters;               /* atomic reads; written under pool_lock */
+	bool wake_armed;                 /* protected by pool_lock: budget_task is scheduled */
+	uint64_t release_gen;            /* atomic: counts eng_budget_release() calls */
+	struct net_task budget_task;     /* wakes the waiters, on the engine thread */
 };
 
 /*

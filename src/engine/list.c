@@ -22,19 +22,19 @@
 struct list_op {
 	struct eng *e;
 	struct net_req req;
-	char *container;  /* NULL: list containers */
-	char *prefix;     /* blob prefix of the directory, or the probed name */
-	char *target;     /* probe: the full blob name looked for */
+	char *container; /* NULL: list containers */
+	char *prefix;    /* blob prefix of the directory, or the probed name */
+	char *target;    /* probe: the full blob name looked for */
 	struct cache_listing *l;
 	bool probe;
 	bool flat;
-	bool walk;        /* flat, delivered page by page */
+	bool walk; /* flat, delivered page by page */
 	bool walk_stopped;
 	eng_walk_page_fn walk_page;
 	eng_walk_done_fn walk_done;
-	uint64_t *seen;   /* hashes of the paging markers followed (open addressing, 0 = empty) */
+	uint64_t *seen; /* hashes of the paging markers followed (open addressing, 0 = empty) */
 	size_t nseen, seen_cap;
-	char **names;     /* flat: collected names */
+	char **names; /* flat: collected names */
 	size_t nnames, cap, max;
 	eng_names_cb names_cb;
 	bool found_blob, found_prefix;
@@ -104,9 +104,10 @@ static int submit_page(struct list_op *op, const char *marker)
 	else
 		rc = az_req_list_blobs(az, &op->req.msg, op->container, op->prefix,
 				       op->flat || op->walk ? NULL : "/", marker,
-				       op->probe ? PROBE_PAGE
-						 : (unsigned)MIN(op->flat ? op->max : AZ_MAX_LIST_RESULTS,
-								 (size_t)AZ_MAX_LIST_RESULTS),
+				       op->probe
+					   ? PROBE_PAGE
+					   : (unsigned)MIN(op->flat ? op->max : AZ_MAX_LIST_RESULTS,
+							   (size_t)AZ_MAX_LIST_RESULTS),
 				       !op->flat || op->walk);
 	if (rc < 0)
 		return rc;
@@ -129,8 +130,8 @@ static void finish(struct list_op *op, int err)
 		if (!err && op->found_prefix) {
 			/* A folder: a marker blob of the same name lends its attributes. */
 			struct cache_attr a = op->found_blob && op->blob_attr.type == CACHE_T_DIR
-						      ? op->blob_attr
-						      : op->prefix_attr;
+						  ? op->blob_attr
+						  : op->prefix_attr;
 			a.type = CACHE_T_DIR;
 			a.flags |= CACHE_F_PREFIX;
 			op->probe_cb(op->arg, 0, &a);
@@ -259,8 +260,9 @@ static void page_done(struct net_req *r)
 	rc = az_result(&r->msg, &azerr);
 	if (rc < 0)
 		goto fail;
-	rc = op->container ? az_parse_list_blobs(r->msg.resp.data, r->msg.resp.len, &list, &azerr)
-			   : az_parse_list_containers(r->msg.resp.data, r->msg.resp.len, &list, &azerr);
+	rc = op->container
+		 ? az_parse_list_blobs(r->msg.resp.data, r->msg.resp.len, &list, &azerr)
+		 : az_parse_list_containers(r->msg.resp.data, r->msg.resp.len, &list, &azerr);
 	if (rc < 0)
 		goto fail;
 	if (list.undecodable)
@@ -289,7 +291,8 @@ static void page_done(struct net_req *r)
 		rc = marker_seen(op, list.next_marker);
 		if (rc) {
 			if (rc > 0)
-				rc = az_error_set(&azerr, -EIO, "the service repeated a paging marker");
+				rc = az_error_set(&azerr, -EIO,
+						  "the service repeated a paging marker");
 			goto fail;
 		}
 		marker = TAKE_PTR(list.next_marker);

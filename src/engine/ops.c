@@ -35,7 +35,7 @@ struct op {
 	struct net_req req;
 	struct net_task poll;
 	char *container, *src, *dst;
-	char *data;               /* OK_PUT body, owned */
+	char *data; /* OK_PUT body, owned */
 	union {
 		eng_props_cb props;
 		eng_commit_cb commit;
@@ -56,8 +56,8 @@ static void op_free(struct op *op)
 	free(op);
 }
 
-static struct op *op_new(struct eng *e, enum op_kind kind, const char *container,
-			 const char *src, const char *dst, void *arg)
+static struct op *op_new(struct eng *e, enum op_kind kind, const char *container, const char *src,
+			 const char *dst, void *arg)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
@@ -112,7 +112,8 @@ static void op_done(struct net_req *r)
 	case OK_GET:
 		if (rc < 0)
 			eng_log_failure("read", op->container, op->src, rc, &azerr);
-		op->cb.data(op->arg, rc, rc ? NULL : op->req.msg.resp.data, rc ? 0 : op->req.msg.resp.len);
+		op->cb.data(op->arg, rc, rc ? NULL : op->req.msg.resp.data,
+			    rc ? 0 : op->req.msg.resp.len);
 		break;
 	case OK_COPY:
 	case OK_COPY_POLL:
@@ -200,8 +201,8 @@ int eng_delete(struct eng *e, const char *container, const char *blob, const cha
 	return built(op, az_req_delete_blob(e->az, &op->req.msg, container, blob, if_match));
 }
 
-int eng_set_meta(struct eng *e, const char *container, const char *blob,
-		 const struct meta_list *m, const char *if_match, eng_commit_cb cb, void *arg)
+int eng_set_meta(struct eng *e, const char *container, const char *blob, const struct meta_list *m,
+		 const char *if_match, eng_commit_cb cb, void *arg)
 {
 	struct op *op = op_new(e, OK_META, container, NULL, blob, arg);
 
@@ -272,7 +273,7 @@ struct tree {
 	struct eng *e;
 	char *container;
 	char *src_prefix, *dst_prefix;
-	char **names;      /* source blob names */
+	char **names; /* source blob names */
 	size_t n;
 	bool *copied;
 	size_t next;
@@ -376,8 +377,8 @@ static void tree_step(struct tree *t)
 						      item_done, it);
 				else
 					rc = eng_delete(t->e, t->container,
-							t->phase == T_DELETE ? t->names[i] : dst, NULL,
-							item_done, it);
+							t->phase == T_DELETE ? t->names[i] : dst,
+							NULL, item_done, it);
 				pthread_mutex_lock(&t->lock);
 				if (rc < 0)
 					t->inflight--;
@@ -412,9 +413,10 @@ static void tree_step(struct tree *t)
 	pthread_mutex_unlock(&t->lock);
 	if (done) {
 		if (err && t->phase == T_DELETE)
-			log_err("rename '%s/%s' to '%s': some originals could not be deleted; every "
-				"blob exists under its new name", t->container, t->src_prefix,
-				t->dst_prefix);
+			log_err(
+			    "rename '%s/%s' to '%s': some originals could not be deleted; every "
+			    "blob exists under its new name",
+			    t->container, t->src_prefix, t->dst_prefix);
 		t->cb(t->arg, err);
 		tree_free(t);
 	}

@@ -31,7 +31,7 @@
 
 #define BACK_TOLERANCE (1 * MIB)
 #define FWD_TOLERANCE (16 * MIB)
-#define RANDOM_KEEP 16   /* chunks kept for locality in random mode */
+#define RANDOM_KEEP 16 /* chunks kept for locality in random mode */
 #define MIN_PIECE (1 * MIB)
 
 enum chunk_state {
@@ -45,11 +45,11 @@ struct chunk {
 	struct eng_reader *r;
 	uint64_t off, len;
 	char *data;
-	unsigned refs;         /* the list, each reply in progress, the request in flight */
+	unsigned refs; /* the list, each reply in progress, the request in flight */
 	enum chunk_state state;
 	int err;
 	bool on_list;
-	uint64_t used_seq;     /* for random-mode eviction */
+	uint64_t used_seq; /* for random-mode eviction */
 	struct net_req req;
 };
 
@@ -68,7 +68,7 @@ struct eng_reader {
 	char *blob;
 	char etag[AZ_ETAG_MAX];
 	uint64_t size;
-	struct list_node chunks;  /* sorted by off */
+	struct list_node chunks; /* sorted by off */
 	struct list_node pending;
 	unsigned nchunks;
 	unsigned refs;

@@ -25,11 +25,11 @@
 
 struct wcommit {
 	struct eng_writer *w;
-	struct wop *op;          /* NULL: switching to staging */
-	struct net_req req;      /* Put Blob or Put Block List */
-	struct buf body;         /* the block list */
+	struct wop *op;     /* NULL: switching to staging */
+	struct net_req req; /* Put Blob or Put Block List */
+	struct buf body;    /* the block list */
 	uint64_t size;
-	bool depends_on_base;    /* If-Match the base: its bytes are part of the result */
+	bool depends_on_base; /* If-Match the base: its bytes are part of the result */
 	/* staged */
 	uint64_t fill_pos;
 	unsigned fills;
@@ -146,10 +146,12 @@ static void req_done(struct net_req *r)
 	if (created && (rc == -ESTALE || rc == -EEXIST)) {
 		rc = -EEXIST;
 		log_err("commit '%s/%s': another client created this name after this mount "
-			"did; not overwriting it", w->container, w->blob);
+			"did; not overwriting it",
+			w->container, w->blob);
 	} else if (rc == -ESTALE) {
 		log_err("commit '%s/%s': the blob changed on the service since it was "
-			"opened; not overwriting it", w->container, w->blob);
+			"opened; not overwriting it",
+			w->container, w->blob);
 	} else if (rc < 0) {
 		eng_log_failure("commit", w->container, w->blob, rc, &azerr);
 	}
@@ -208,7 +210,8 @@ static void put_list(struct wcommit *c)
 	}
 	fill_opts(c, &o);
 	buf_init(&c->body, (size_t)n * 64 + 4096);
-	rc = az_req_put_block_list(w->e->az, &c->req.msg, w->container, w->blob, ids, n, &o, &c->body);
+	rc = az_req_put_block_list(w->e->az, &c->req.msg, w->container, w->blob, ids, n, &o,
+				   &c->body);
 	if (!rc) {
 		c->req.body = c->body.data;
 		c->req.body_fd = -1;
@@ -368,7 +371,8 @@ static void staged_next(struct wcommit *c)
 	if (!c->nnew) {
 		c->block_size = w->e->cfg.part_size;
 		if ((c->size + c->block_size - 1) / c->block_size > MAX_BLOCKS)
-			c->block_size = ((c->size + MAX_BLOCKS - 1) / MAX_BLOCKS + MIB - 1) / MIB * MIB;
+			c->block_size =
+			    ((c->size + MAX_BLOCKS - 1) / MAX_BLOCKS + MIB - 1) / MIB * MIB;
 		c->nnew = (uint32_t)((c->size + c->block_size - 1) / c->block_size);
 		c->first_index = w->next_index;
 		w->next_index += c->nnew;

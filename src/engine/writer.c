@@ -162,9 +162,9 @@ uint64_t writer_block_size(const struct eng_writer *w, uint32_t index)
 struct upload {
 	struct eng_writer *w;
 	struct net_req req;
-	char *buf;      /* the bytes, or NULL when they are sent from the staging file */
-	uint64_t cap;   /* the buffer's size */
-	uint64_t len;   /* the bytes in it */
+	char *buf;    /* the bytes, or NULL when they are sent from the staging file */
+	uint64_t cap; /* the buffer's size */
+	uint64_t len; /* the bytes in it */
 	uint64_t off;
 	uint32_t index;
 };
@@ -487,9 +487,8 @@ void writer_pump(struct eng_writer *w)
 
 /* ---- public API ---- */
 
-int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container,
-		   const char *blob, const struct eng_wbase *base, bool empty,
-		   struct eng_writer **out)
+int eng_writer_new(struct eng *e, struct eng_staging *st, const char *container, const char *blob,
+		   const struct eng_wbase *base, bool empty, struct eng_writer **out)
 {
 	struct eng_writer *w = calloc(1, sizeof(*w));
 

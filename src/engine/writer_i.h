@@ -56,24 +56,24 @@ struct wop {
 	enum wop_type type;
 	uint64_t off;
 	uint64_t len;
-	const char *data;      /* WRITE: the caller's bytes while synchronous, else `copy` */
+	const char *data; /* WRITE: the caller's bytes while synchronous, else `copy` */
 	char *copy;
 	int err;
 	eng_done_cb done;
 	eng_read_cb read_cb;
 	eng_commit_cb commit_cb;
 	void *arg;
-	char *rbuf;            /* READ: the bytes read */
+	char *rbuf; /* READ: the bytes read */
 	size_t rlen;
-	char *content_type;    /* COMMIT */
+	char *content_type; /* COMMIT */
 	struct meta_list meta;
 	struct eng_commit_result res;
 };
 
 struct staging_file {
 	int fd;
-	int dfd;                /* the same file opened with O_DIRECT, or -1 */
-	bool no_direct;         /* O_DIRECT does not work there */
+	int dfd;        /* the same file opened with O_DIRECT, or -1 */
+	bool no_direct; /* O_DIRECT does not work there */
 	char *path;
 };
 
@@ -84,17 +84,17 @@ struct eng_writer {
 	struct eng_staging *st;
 	pthread_mutex_t lock;
 	struct eng_budget_waiter bw; /* waiting for memory for the next block */
-	bool budget_ref;        /* the wait holds a reference (refs) */
+	bool budget_ref;             /* the wait holds a reference (refs) */
 	char *container;
 	char *blob;
 	enum wmode mode;
 	uint64_t size;
 	bool dirty;
-	bool keep;              /* a commit failed: keep the staging file */
-	bool keep_logged;       /* ...and that was logged (once per content) */
-	bool tee_off;           /* streamed blocks are no longer copied to staging */
-	int failed;             /* a streamed block was lost: every later commit fails */
-	unsigned refs;          /* the owner, and everything in flight */
+	bool keep;        /* a commit failed: keep the staging file */
+	bool keep_logged; /* ...and that was logged (once per content) */
+	bool tee_off;     /* streamed blocks are no longer copied to staging */
+	int failed;       /* a streamed block was lost: every later commit fails */
+	unsigned refs;    /* the owner, and everything in flight */
 	bool freeing;
 	bool discard;
 	struct list_node queue;
@@ -104,19 +104,19 @@ struct eng_writer {
 	uint32_t next_index;
 
 	/* WM_STREAM */
-	char *cur;              /* the block being filled, or NULL */
+	char *cur; /* the block being filled, or NULL */
 	uint64_t cur_len, cur_cap;
-	uint32_t nblocks;       /* blocks sent (ids 0..nblocks-1 in file order) */
-	uint64_t sent_bytes;    /* bytes in those blocks */
-	unsigned inflight;      /* Put Blocks in flight */
-	unsigned inflight_mem;  /* ...of which are sent from memory (the tee had stopped) */
+	uint32_t nblocks;               /* blocks sent (ids 0..nblocks-1 in file order) */
+	uint64_t sent_bytes;            /* bytes in those blocks */
+	unsigned inflight;              /* Put Blocks in flight */
+	unsigned inflight_mem;          /* ...of which are sent from memory (the tee had stopped) */
 	struct wcommit *waiting_commit; /* a commit waiting for uploads to finish */
 
 	/* WM_STAGED */
 	struct staging_file sf;
 	struct rangeset have;
 	uint64_t base_limit;
-	uint64_t accounted;     /* bytes charged to the staging area */
+	uint64_t accounted; /* bytes charged to the staging area */
 	struct eng_wbase base;
 };
 
@@ -125,7 +125,7 @@ void writer_lock(struct eng_writer *w);
 void writer_unlock(struct eng_writer *w); /* runs finished callbacks */
 void writer_finish_op(struct eng_writer *w, struct wop *op, int err);
 void writer_pump(struct eng_writer *w);
-void writer_put(struct eng_writer *w); /* drop an in-flight reference (lock held) */
+void writer_put(struct eng_writer *w);      /* drop an in-flight reference (lock held) */
 bool writer_put_last(struct eng_writer *w); /* ...and true if the writer must be destroyed */
 void writer_destroy(struct eng_writer *w);
 void writer_block_id(const struct eng_writer *w, uint32_t index, char out[AZ_BLOCK_ID_LEN + 1]);

@@ -346,8 +346,9 @@ void staging_keep(struct eng_writer *w, const char *why)
 	w->keep_logged = true;
 	if (w->sf.fd < 0) {
 		if (w->size)
-			log_err("changes to '%s/%s' were lost: %s, and nothing could be kept locally",
-				w->container, w->blob, why);
+			log_err(
+			    "changes to '%s/%s' were lost: %s, and nothing could be kept locally",
+			    w->container, w->blob, why);
 		else
 			log_err("'%s/%s' could not be made empty: %s", w->container, w->blob, why);
 		return;
@@ -357,8 +358,8 @@ void staging_keep(struct eng_writer *w, const char *why)
 		info = NULL;
 	f = info ? fopen(info, "we") : NULL;
 	if (f) {
-		fprintf(f, "container=%s\nblob=%s\nsize=%llu\nbase_etag=%s\nreason=%s\nheld=", w->container,
-			w->blob, (unsigned long long)w->size, w->base.etag, why);
+		fprintf(f, "container=%s\nblob=%s\nsize=%llu\nbase_etag=%s\nreason=%s\nheld=",
+			w->container, w->blob, (unsigned long long)w->size, w->base.etag, why);
 		for (size_t i = 0; i < w->have.n; i++)
 			fprintf(f, "%s%llu-%llu", i ? "," : "",
 				(unsigned long long)w->have.r[i].start,
@@ -368,8 +369,8 @@ void staging_keep(struct eng_writer *w, const char *why)
 			fprintf(f, "not_kept=bytes outside 'held': the staging area was full\n");
 		fclose(f);
 	}
-	log_err("changes to '%s/%s' were not committed (%s): %s at '%s'%s%s", w->container,
-		w->blob, why, partial ? "only partly kept (the staging area was full)" : "kept",
-		w->sf.path, info ? ", details in " : "", info ? info : "");
+	log_err("changes to '%s/%s' were not committed (%s): %s at '%s'%s%s", w->container, w->blob,
+		why, partial ? "only partly kept (the staging area was full)" : "kept", w->sf.path,
+		info ? ", details in " : "", info ? info : "");
 	free(info);
 }

@@ -10,8 +10,8 @@
 #include <string.h>
 
 struct dir_handle {
-	struct fs_node *dir;          /* referenced */
-	struct cache_listing *l;      /* referenced */
+	struct fs_node *dir;     /* referenced */
+	struct cache_listing *l; /* referenced */
 };
 
 struct opendir_op {

@@ -15,8 +15,8 @@
 #include <string.h>
 
 struct open_file {
-	struct fs_node *n;            /* referenced */
-	struct eng_reader *reader;    /* fs->lock: NULL while reads go to the node's writer */
+	struct fs_node *n;         /* referenced */
+	struct eng_reader *reader; /* fs->lock: NULL while reads go to the node's writer */
 	bool writable;
 };
 
@@ -147,8 +147,8 @@ fail:
 
 /* ---- opens for writing ---- */
 
-int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
-			 bool empty, bool create_only)
+int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a, bool empty,
+			  bool create_only)
 {
 	struct fs_target t = {0};
 	struct eng_wbase base = {0};
@@ -320,7 +320,7 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 	if (!rc) {
 		n->writers++;
 		n->nlookup++;
-		n->refs++; /* the handle's */
+		n->refs++;              /* the handle's */
 		fs_dir_changed(parent); /* a file: no subdirectory count to race with */
 		path = fs_node_path(fs, n);
 		fs_fill_entry(fs, n, &e);
@@ -540,7 +540,8 @@ static void commit_with_meta(struct fs *fs, void *req, struct fs_node *n, int er
 {
 	struct commit_op *op = arg;
 
-	(void)req;	struct eng_commit_opts o = {0};
+	(void)req;
+	struct eng_commit_opts o = {0};
 	struct meta_list meta = {0};
 	char *ctype = NULL;
 

@@ -44,7 +44,8 @@ int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct
 	fs->container = container ? strdup(container) : NULL;
 	fs->prefix = strdup(prefix ? prefix : "");
 	fs->cfg.cache_dir = cfg->cache_dir ? strdup(cfg->cache_dir) : NULL;
-	if ((container && !fs->container) || !fs->prefix || (cfg->cache_dir && !fs->cfg.cache_dir)) {
+	if ((container && !fs->container) || !fs->prefix ||
+	    (cfg->cache_dir && !fs->cfg.cache_dir)) {
 		rc = -ENOMEM;
 		goto fail;
 	}

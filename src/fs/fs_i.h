@@ -18,34 +18,34 @@
 #define FS_DEFAULT_STAGING "/var/tmp/azblobfs"
 
 struct fs_node {
-	struct hmap_node by_ino;  /* protected by fs->lock */
-	struct hmap_node by_name; /* protected by fs->lock; keyed by (parent, name) */
-	struct list_node sibling; /* protected by fs->lock: on parent->children while on by_name */
+	struct hmap_node by_ino;   /* protected by fs->lock */
+	struct hmap_node by_name;  /* protected by fs->lock; keyed by (parent, name) */
+	struct list_node sibling;  /* protected by fs->lock: on parent->children while on by_name */
 	struct list_node children; /* protected by fs->lock: the named children */
 	uint64_t ino;
-	struct fs_node *parent;   /* holds a reference; NULL for the root */
-	char *name;               /* "" for the root */
-	uint64_t nlookup;         /* protected by fs->lock: the kernel's references */
-	unsigned refs;            /* protected by fs->lock: children, handles, operations */
-	struct cache_attr a;      /* protected by fs->lock: last known attributes */
-	uint64_t cached_tag;      /* protected by fs->lock: fs_etag_tag() of the version in the
-				   * page cache, 0 for none */
+	struct fs_node *parent; /* holds a reference; NULL for the root */
+	char *name;             /* "" for the root */
+	uint64_t nlookup;       /* protected by fs->lock: the kernel's references */
+	unsigned refs;          /* protected by fs->lock: children, handles, operations */
+	struct cache_attr a;    /* protected by fs->lock: last known attributes */
+	uint64_t cached_tag;    /* protected by fs->lock: fs_etag_tag() of the version in the
+				 * page cache, 0 for none */
 
 	/*
 	 * The write path; all protected by fs->lock. See "Writers" above
 	 * struct fs for who may attach w and when it leaves.
 	 */
-	struct eng_writer *w;     /* pending content, while open for writing or dirty */
-	unsigned writers;         /* open handles that may write */
-	unsigned w_users;         /* calls into w in progress (truncate, reads, commits) */
-	struct list_node dirty;   /* on fs->dirty exactly while w is set; holds a ref */
-	bool unlinked;            /* deleted while open: never commit */
-	bool commit_failed;       /* the last commit failed: its data is in staging */
-	bool meta_known;          /* meta is the blob's full metadata as of meta_tag */
-	uint64_t meta_tag;        /* fs_etag_tag() of that version */
+	struct eng_writer *w;   /* pending content, while open for writing or dirty */
+	unsigned writers;       /* open handles that may write */
+	unsigned w_users;       /* calls into w in progress (truncate, reads, commits) */
+	struct list_node dirty; /* on fs->dirty exactly while w is set; holds a ref */
+	bool unlinked;          /* deleted while open: never commit */
+	bool commit_failed;     /* the last commit failed: its data is in staging */
+	bool meta_known;        /* meta is the blob's full metadata as of meta_tag */
+	uint64_t meta_tag;      /* fs_etag_tag() of that version */
 	struct meta_list meta;
-	char *content_type;       /* the blob's, kept across rewrites; NULL = by extension */
-	char *link_target;        /* a symlink's target, once read */
+	char *content_type; /* the blob's, kept across rewrites; NULL = by extension */
+	char *link_target;  /* a symlink's target, once read */
 
 	/*
 	 * Times this mount changed that the service does not keep (fs->lock):
@@ -99,21 +99,21 @@ struct fs {
 	struct fs_replies r;
 	struct eng *eng;
 	struct cache *cache;
-	char *container;          /* NULL: the whole account */
-	char *prefix;             /* "" or ending in '/' */
+	char *container; /* NULL: the whole account */
+	char *prefix;    /* "" or ending in '/' */
 	struct timespec mount_time;
 
 	pthread_mutex_t lock;
-	struct hmap inodes;       /* protected by lock */
-	struct hmap names;        /* protected by lock */
-	uint64_t next_ino;        /* protected by lock */
+	struct hmap inodes; /* protected by lock */
+	struct hmap names;  /* protected by lock */
+	uint64_t next_ino;  /* protected by lock */
 	struct fs_node *root;
-	uint64_t nodes;           /* protected by lock */
-	struct list_node dirty;   /* protected by lock: nodes with a writer */
+	uint64_t nodes;         /* protected by lock */
+	struct list_node dirty; /* protected by lock: nodes with a writer */
 	struct eng_staging *staging;
 
 	/* Tree walks (walk.c); all protected by lock. */
-	struct fs_walk *walk;     /* the one under way, or NULL */
+	struct fs_walk *walk; /* the one under way, or NULL */
 	char *walk_recent[FS_WALK_RING];
 	uint64_t walk_recent_at[FS_WALK_RING];
 	unsigned walk_recent_head;
@@ -124,9 +124,9 @@ struct fs {
 
 /* Where a mount-relative path lives on the service. */
 struct fs_target {
-	char *container;          /* NULL for the account root */
-	char *blob;               /* blob name ("" for a container root) */
-	char *dir_prefix;         /* blob + '/' (or the mount prefix) for listing it */
+	char *container;  /* NULL for the account root */
+	char *blob;       /* blob name ("" for a container root) */
+	char *dir_prefix; /* blob + '/' (or the mount prefix) for listing it */
 };
 
 /* A 64-bit fingerprint of an ETag (0 for none): nodes keep these, not the strings. */
@@ -135,8 +135,8 @@ uint64_t fs_etag_tag(const char *etag);
 /* ---- inode.c (callers hold fs->lock unless noted) ---- */
 int fs_nodes_init(struct fs *fs);
 void fs_nodes_release(struct fs *fs);
-struct fs_node *fs_node_get(struct fs *fs, uint64_t ino);      /* +1 ref, or NULL */
-void fs_node_put(struct fs *fs, struct fs_node *n);            /* -1 ref */
+struct fs_node *fs_node_get(struct fs *fs, uint64_t ino); /* +1 ref, or NULL */
+void fs_node_put(struct fs *fs, struct fs_node *n);       /* -1 ref */
 /*
  * New attributes from the service for @n (ignored while @n is being
  * written here). A changed ETag drops the kernel's cached pages of @n.
@@ -206,8 +206,8 @@ void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit
  * Give @n a writer unless it has one; @empty: the content starts empty;
  * @create_only: its first commit must not replace a blob (eng_wbase). Lock held.
  */
-int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a,
-			  bool empty, bool create_only);
+int fs_node_attach_writer(struct fs *fs, struct fs_node *n, const struct cache_attr *a, bool empty,
+			  bool create_only);
 /*
  * Drop n's writer if nobody needs it any more (see "Writers"). Lock held;
  * the caller holds a reference on @n (detaching drops the list's one)
@@ -246,8 +246,8 @@ bool fs_walk_join(struct fs *fs, void *req, struct fs_node *dir, const char *pat
 void fs_walk_release(struct fs *fs);
 
 /* ---- xattr.c (exposed for tests) ---- */
-int fs_xattr_key(const char *name, char *out, size_t n);    /* "user.x" -> "ux_x" */
-int fs_xattr_name(const char *key, char *out, size_t n);    /* and back */
+int fs_xattr_key(const char *name, char *out, size_t n); /* "user.x" -> "ux_x" */
+int fs_xattr_name(const char *key, char *out, size_t n); /* and back */
 char *fs_xattr_encode(const char *v, size_t len);
 ssize_t fs_xattr_decode(char *v);
 
@@ -255,8 +255,8 @@ ssize_t fs_xattr_decode(char *v);
 typedef void (*fs_child_fn)(struct fs *fs, void *req, struct fs_node *parent, const char *name,
 			    int err, struct fs_node *child, void *arg);
 /* @child is referenced during @cb (NULL with -ENOENT). */
-void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name,
-		fs_child_fn cb, void *arg);
+void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name, fs_child_fn cb,
+		void *arg);
 
 /* Lock held: detach @n from its name (a delete or a rename over it). */
 void fs_node_unname(struct fs *fs, struct fs_node *n);

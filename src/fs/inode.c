@@ -206,7 +206,8 @@ int fs_node_move(struct fs *fs, struct fs_node *n, struct fs_node *parent, const
 	fs_node_unname(fs, n);
 	old = fs_node_find_child(fs, parent, name);
 	if (old) {
-		/* Replaced: reachable by ino until forgotten; an open writer of it must never commit over the new content. */
+		/* Replaced: reachable by ino until forgotten; an open writer of it must never
+		 * commit over the new content. */
 		if (old->w)
 			old->unlinked = true;
 		fs_node_unname(fs, old);

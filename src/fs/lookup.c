@@ -68,8 +68,8 @@ static void resolve_probed(void *arg, int err, const struct cache_attr *a)
 	resolve_finish(op, err, err ? NULL : a);
 }
 
-void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name,
-		fs_child_fn cb, void *arg)
+void fs_resolve(struct fs *fs, void *req, struct fs_node *parent, const char *name, fs_child_fn cb,
+		void *arg)
 {
 	struct fs_target pt = {0};
 	struct resolve_op *op;

@@ -133,9 +133,9 @@ int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct meta_list 
 		struct tm tm;
 		time_t t = a->mtime.tv_sec;
 		gmtime_r(&t, &tm);
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 a->mtime.tv_nsec);
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, a->mtime.tv_nsec);
 		rc = meta_set(out, "mtime", buf);
 	}
 	if (!rc && a->type == CACHE_T_DIR)

@@ -22,19 +22,19 @@
 struct ns_op {
 	struct fs *fs;
 	void *req;
-	struct fs_node *parent, *child;   /* referenced */
-	struct fs_node *newparent, *dst;  /* rename: referenced */
+	struct fs_node *parent, *child;  /* referenced */
+	struct fs_node *newparent, *dst; /* rename: referenced */
 	char *name, *newname;
-	char *path, *newpath;             /* mount-relative */
+	char *path, *newpath; /* mount-relative */
 	struct fs_target t, nt;
 	unsigned flags;
 	mode_t mode;
 	struct fs_caller caller;
-	char *target;                     /* symlink */
-	uint8_t type;                     /* what create_blob makes */
-	uint32_t rdev;                    /* mknod of a device */
-	char *slash_marker;               /* rmdir: the "dir/" blob, if any */
-	bool dst_exists;                  /* rename: onto an existing (empty) folder */
+	char *target;       /* symlink */
+	uint8_t type;       /* what create_blob makes */
+	uint32_t rdev;      /* mknod of a device */
+	char *slash_marker; /* rmdir: the "dir/" blob, if any */
+	bool dst_exists;    /* rename: onto an existing (empty) folder */
 	unsigned pending;
 	int err;
 };
@@ -474,7 +474,8 @@ static void rmdir_listed(void *arg, int err, char **names, size_t n)
 	marker = (op->child->a.flags & CACHE_F_MARKER) && !(op->child->a.flags & CACHE_F_SLASH);
 	pthread_mutex_unlock(&fs->lock);
 	op->pending = 1 + (marker ? 1 : 0) + (op->slash_marker ? 1 : 0);
-	if (marker && eng_delete(fs->eng, op->t.container, op->t.blob, NULL, marker_deleted, op) < 0)
+	if (marker &&
+	    eng_delete(fs->eng, op->t.container, op->t.blob, NULL, marker_deleted, op) < 0)
 		marker_deleted(op, -ENOMEM);
 	if (op->slash_marker &&
 	    eng_delete(fs->eng, op->t.container, op->slash_marker, NULL, marker_deleted, op) < 0)
@@ -651,8 +652,8 @@ static void rename_dst_listed(void *arg, int err, char **names, size_t n)
 	rename_start(op);
 }
 
-static void rename_dst_resolved(struct fs *fs, void *req, struct fs_node *parent,
-				const char *name, int err, struct fs_node *dst, void *arg)
+static void rename_dst_resolved(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+				int err, struct fs_node *dst, void *arg)
 {
 	struct ns_op *op = arg;
 	bool src_dir = op->child->a.type == CACHE_T_DIR;
@@ -690,8 +691,8 @@ static void rename_dst_resolved(struct fs *fs, void *req, struct fs_node *parent
 	rename_start(op);
 }
 
-static void rename_src_resolved(struct fs *fs, void *req, struct fs_node *parent,
-				const char *name, int err, struct fs_node *src, void *arg)
+static void rename_src_resolved(struct fs *fs, void *req, struct fs_node *parent, const char *name,
+				int err, struct fs_node *src, void *arg)
 {
 	struct ns_op *op = arg;
 
@@ -715,7 +716,8 @@ void fs_rename(struct fs *fs, void *req, uint64_t parent, const char *name, uint
 	int rc = 0;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE) {
-		/* RENAME_EXCHANGE cannot be made atomic with copies; RENAME_WHITEOUT is overlayfs'. */
+		/* RENAME_EXCHANGE cannot be made atomic with copies; RENAME_WHITEOUT is overlayfs'.
+		 */
 		fs->r.err(req, EINVAL);
 		return;
 	}

@@ -218,7 +218,8 @@ static void truncated(void *arg, int err)
 		pthread_mutex_unlock(&fs->lock);
 	}
 	if (!err && op->temp_writer) {
-		/* Nobody has the file open: the truncation is committed now (our use ends there). */
+		/* Nobody has the file open: the truncation is committed now (our use ends there).
+		 */
 		fs_node_commit(fs, op->req, n, temp_committed, op);
 		return;
 	}

@@ -25,31 +25,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WALK_WINDOW_MS 10000   /* misses this recent make a walk */
-#define WALK_REFUSE_MS 600000  /* a root too big is not walked again for this long */
+#define WALK_WINDOW_MS 10000  /* misses this recent make a walk */
+#define WALK_REFUSE_MS 600000 /* a root too big is not walked again for this long */
 #define WALK_DEPTH 128
 
 struct walk_waiter {
 	struct list_node node;
 	void *req;
-	struct fs_node *dir;   /* referenced */
-	char *path;            /* mount-relative */
+	struct fs_node *dir; /* referenced */
+	char *path;          /* mount-relative */
 };
 
 struct wdir {
-	char *rel;             /* relative to the walk root ("" for the root) */
+	char *rel; /* relative to the walk root ("" for the root) */
 	struct cache_listing *l;
 };
 
 struct fs_walk {
 	struct fs *fs;
-	char *root;            /* mount-relative path of the walked folder */
+	char *root; /* mount-relative path of the walked folder */
 	struct fs_target t;
 	uint64_t gen;
 	uint64_t names;
 	struct wdir stack[WALK_DEPTH];
 	unsigned depth;
-	char *frontier;        /* protected by fs->lock: last name handled (relative) */
+	char *frontier;           /* protected by fs->lock: last name handled (relative) */
 	struct list_node waiters; /* protected by fs->lock */
 	bool failed;
 };

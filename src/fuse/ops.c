@@ -120,16 +120,16 @@ static void r_statfs(void *req, const struct statvfs *st)
 #define INVAL_QUEUE 256
 
 struct inval_item {
-	uint64_t ino;                /* the inode, or the parent of `name` */
-	char *name;                  /* NULL: the inode's pages; else the entry */
+	uint64_t ino; /* the inode, or the parent of `name` */
+	char *name;   /* NULL: the inode's pages; else the entry */
 };
 
 struct fuse_ops_inval {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct inval_item items[INVAL_QUEUE]; /* protected by lock */
-	unsigned head, n;            /* protected by lock */
-	bool stop;                   /* protected by lock */
+	unsigned head, n;                     /* protected by lock */
+	bool stop;                            /* protected by lock */
 	pthread_t thread;
 	struct fuse_ops_ctx *ctx;
 };
@@ -287,8 +287,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = c->cfg.max_write;
 	/* Must equal the max_read= mount option main passes to fuse_session_new(). */
 	conn->max_read = c->cfg.max_write;
-	conn->max_readahead = MIN(c->cfg.max_readahead, conn->max_readahead ? conn->max_readahead
-									    : c->cfg.max_readahead);
+	conn->max_readahead = MIN(c->cfg.max_readahead,
+				  conn->max_readahead ? conn->max_readahead : c->cfg.max_readahead);
 	conn->max_background = c->cfg.max_background;
 	conn->congestion_threshold = c->cfg.max_background * 3 / 4;
 	conn->time_gran = 1;
@@ -326,8 +326,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fs_opendir(fs_of(req), req, ino);
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
-		       bool plus)
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct fs *fs = fs_of(req);
 	size_t used = 0;
@@ -552,37 +551,37 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.open = op_open,
-	.read = op_read,
-	.flush = op_flush,
-	.release = op_release,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.readlink = op_readlink,
-	.write = op_write,
-	.fsync = op_fsync,
-	.fsyncdir = op_fsyncdir,
-	.rename = op_rename,
-	.symlink = op_symlink,
-	.link = op_link,
-	.create = op_create,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .open = op_open,
+    .read = op_read,
+    .flush = op_flush,
+    .release = op_release,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .readlink = op_readlink,
+    .write = op_write,
+    .fsync = op_fsync,
+    .fsyncdir = op_fsyncdir,
+    .rename = op_rename,
+    .symlink = op_symlink,
+    .link = op_link,
+    .create = op_create,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
 };
 
 const struct fuse_lowlevel_ops *fuse_ops_table(void)

@@ -21,12 +21,12 @@ enum key {
 	K_VERSION,
 	K_RO,
 	K_RW,
-	K_KEEP,     /* for libfuse */
+	K_KEEP, /* for libfuse */
 	K_ALLOW_OTHER,
 	K_DEFAULT_PERMISSIONS,
 	K_NO_DEFAULT_PERMISSIONS,
-	K_IGNORE,   /* for mount(8) */
-	K_STR,      /* string valued */
+	K_IGNORE, /* for mount(8) */
+	K_STR,    /* string valued */
 	K_UINT,
 	K_DOUBLE,
 	K_OCTAL,
@@ -37,84 +37,84 @@ struct valued {
 	const char *name;
 	enum key kind;
 	size_t off;
-	size_t set_off;   /* offset of an "is set" flag, or 0 */
+	size_t set_off; /* offset of an "is set" flag, or 0 */
 	unsigned long max;
 };
 
 #define O(field) offsetof(struct azb_opts, field)
 static const struct valued valued[] = {
-	{"account", K_STR, O(account), 0, 0},
-	{"endpoint", K_STR, O(endpoint), 0, 0},
-	{"key_file", K_STR, O(key_file), 0, 0},
-	{"sas_file", K_STR, O(sas_file), 0, 0},
-	{"connection_string_file", K_STR, O(connection_string_file), 0, 0},
-	{"log_level", K_STR, O(log_level), 0, 0},
-	{"config", K_STR, O(config), 0, 0},
-	{"cache_dir", K_STR, O(cache_dir), 0, 0},
-	{"uid", K_UINT, O(uid), O(uid_set), 0xfffffffe},
-	{"gid", K_UINT, O(gid), O(gid_set), 0xfffffffe},
-	{"umask", K_OCTAL, O(umask), O(umask_set), 0777},
-	{"attr_timeout", K_DOUBLE, O(attr_timeout), 0, 86400},
-	{"entry_timeout", K_DOUBLE, O(entry_timeout), 0, 86400},
-	{"negative_timeout", K_DOUBLE, O(negative_timeout), 0, 86400},
-	{"metadata_ttl", K_UINT, O(metadata_ttl), 0, 86400 * 365},
-	{"attr_ttl", K_UINT, O(attr_ttl), O(attr_ttl_set), 86400 * 365},
-	{"list_ttl", K_UINT, O(list_ttl), O(list_ttl_set), 86400 * 365},
-	{"negative_ttl", K_UINT, O(negative_ttl), O(negative_ttl_set), 86400 * 365},
-	{"walk_max", K_UINT, O(walk_max), 0, 10000000},
-	{"cache_mb", K_UINT, O(cache_mb), 0, 1 << 20},
-	{"mem_mb", K_UINT, O(mem_mb), 0, 1 << 20},
-	{"max_connections", K_UINT, O(max_connections), 0, 1024},
-	{"timeout", K_UINT, O(timeout), 0, 86400},
-	{"retries", K_UINT, O(retries), 0, 100},
-	{"cache_size_mb", K_UINT, O(cache_size_mb), 0, 1 << 30},
+    {"account", K_STR, O(account), 0, 0},
+    {"endpoint", K_STR, O(endpoint), 0, 0},
+    {"key_file", K_STR, O(key_file), 0, 0},
+    {"sas_file", K_STR, O(sas_file), 0, 0},
+    {"connection_string_file", K_STR, O(connection_string_file), 0, 0},
+    {"log_level", K_STR, O(log_level), 0, 0},
+    {"config", K_STR, O(config), 0, 0},
+    {"cache_dir", K_STR, O(cache_dir), 0, 0},
+    {"uid", K_UINT, O(uid), O(uid_set), 0xfffffffe},
+    {"gid", K_UINT, O(gid), O(gid_set), 0xfffffffe},
+    {"umask", K_OCTAL, O(umask), O(umask_set), 0777},
+    {"attr_timeout", K_DOUBLE, O(attr_timeout), 0, 86400},
+    {"entry_timeout", K_DOUBLE, O(entry_timeout), 0, 86400},
+    {"negative_timeout", K_DOUBLE, O(negative_timeout), 0, 86400},
+    {"metadata_ttl", K_UINT, O(metadata_ttl), 0, 86400 * 365},
+    {"attr_ttl", K_UINT, O(attr_ttl), O(attr_ttl_set), 86400 * 365},
+    {"list_ttl", K_UINT, O(list_ttl), O(list_ttl_set), 86400 * 365},
+    {"negative_ttl", K_UINT, O(negative_ttl), O(negative_ttl_set), 86400 * 365},
+    {"walk_max", K_UINT, O(walk_max), 0, 10000000},
+    {"cache_mb", K_UINT, O(cache_mb), 0, 1 << 20},
+    {"mem_mb", K_UINT, O(mem_mb), 0, 1 << 20},
+    {"max_connections", K_UINT, O(max_connections), 0, 1024},
+    {"timeout", K_UINT, O(timeout), 0, 86400},
+    {"retries", K_UINT, O(retries), 0, 100},
+    {"cache_size_mb", K_UINT, O(cache_size_mb), 0, 1 << 30},
 };
 #undef O
 
 static const struct fuse_opt table[] = {
-	FUSE_OPT_KEY("-f", K_FOREGROUND),
-	FUSE_OPT_KEY("foreground", K_FOREGROUND),
-	FUSE_OPT_KEY("-d", K_DEBUG),
-	FUSE_OPT_KEY("debug", K_DEBUG),
-	FUSE_OPT_KEY("-h", K_HELP),
-	FUSE_OPT_KEY("--help", K_HELP),
-	FUSE_OPT_KEY("-V", K_VERSION),
-	FUSE_OPT_KEY("--version", K_VERSION),
-	FUSE_OPT_KEY("ro", K_RO),
-	FUSE_OPT_KEY("rw", K_RW),
-	/* libfuse's own, passed on. */
-	FUSE_OPT_KEY("allow_other", K_ALLOW_OTHER),
-	FUSE_OPT_KEY("allow_root", K_KEEP),
-	FUSE_OPT_KEY("default_permissions", K_DEFAULT_PERMISSIONS),
-	FUSE_OPT_KEY("no_default_permissions", K_NO_DEFAULT_PERMISSIONS),
-	FUSE_OPT_KEY("auto_unmount", K_KEEP),
-	/* mount(8)'s and fstab's, not ours. */
-	FUSE_OPT_KEY("_netdev", K_IGNORE),
-	FUSE_OPT_KEY("nofail", K_IGNORE),
-	FUSE_OPT_KEY("auto", K_IGNORE),
-	FUSE_OPT_KEY("noauto", K_IGNORE),
-	FUSE_OPT_KEY("user", K_IGNORE),
-	FUSE_OPT_KEY("nouser", K_IGNORE),
-	FUSE_OPT_KEY("users", K_IGNORE),
-	FUSE_OPT_KEY("defaults", K_IGNORE),
-	FUSE_OPT_KEY("exec", K_IGNORE),
-	FUSE_OPT_KEY("noexec", K_IGNORE),
-	FUSE_OPT_KEY("suid", K_IGNORE),
-	FUSE_OPT_KEY("nosuid", K_IGNORE),
-	FUSE_OPT_KEY("dev", K_IGNORE),
-	FUSE_OPT_KEY("nodev", K_IGNORE),
-	FUSE_OPT_KEY("atime", K_IGNORE),
-	FUSE_OPT_KEY("noatime", K_IGNORE),
-	FUSE_OPT_KEY("relatime", K_IGNORE),
-	FUSE_OPT_END,
+    FUSE_OPT_KEY("-f", K_FOREGROUND),
+    FUSE_OPT_KEY("foreground", K_FOREGROUND),
+    FUSE_OPT_KEY("-d", K_DEBUG),
+    FUSE_OPT_KEY("debug", K_DEBUG),
+    FUSE_OPT_KEY("-h", K_HELP),
+    FUSE_OPT_KEY("--help", K_HELP),
+    FUSE_OPT_KEY("-V", K_VERSION),
+    FUSE_OPT_KEY("--version", K_VERSION),
+    FUSE_OPT_KEY("ro", K_RO),
+    FUSE_OPT_KEY("rw", K_RW),
+    /* libfuse's own, passed on. */
+    FUSE_OPT_KEY("allow_other", K_ALLOW_OTHER),
+    FUSE_OPT_KEY("allow_root", K_KEEP),
+    FUSE_OPT_KEY("default_permissions", K_DEFAULT_PERMISSIONS),
+    FUSE_OPT_KEY("no_default_permissions", K_NO_DEFAULT_PERMISSIONS),
+    FUSE_OPT_KEY("auto_unmount", K_KEEP),
+    /* mount(8)'s and fstab's, not ours. */
+    FUSE_OPT_KEY("_netdev", K_IGNORE),
+    FUSE_OPT_KEY("nofail", K_IGNORE),
+    FUSE_OPT_KEY("auto", K_IGNORE),
+    FUSE_OPT_KEY("noauto", K_IGNORE),
+    FUSE_OPT_KEY("user", K_IGNORE),
+    FUSE_OPT_KEY("nouser", K_IGNORE),
+    FUSE_OPT_KEY("users", K_IGNORE),
+    FUSE_OPT_KEY("defaults", K_IGNORE),
+    FUSE_OPT_KEY("exec", K_IGNORE),
+    FUSE_OPT_KEY("noexec", K_IGNORE),
+    FUSE_OPT_KEY("suid", K_IGNORE),
+    FUSE_OPT_KEY("nosuid", K_IGNORE),
+    FUSE_OPT_KEY("dev", K_IGNORE),
+    FUSE_OPT_KEY("nodev", K_IGNORE),
+    FUSE_OPT_KEY("atime", K_IGNORE),
+    FUSE_OPT_KEY("noatime", K_IGNORE),
+    FUSE_OPT_KEY("relatime", K_IGNORE),
+    FUSE_OPT_END,
 };
 
 /* Secrets: only from the config file. */
 #define S(field) offsetof(struct azb_opts, field)
 static const struct valued secrets[] = {
-	{"account_key", K_STR, S(account_key), 0, 0},
-	{"sas", K_STR, S(sas), 0, 0},
-	{"connection_string", K_STR, S(connection_string), 0, 0},
+    {"account_key", K_STR, S(account_key), 0, 0},
+    {"sas", K_STR, S(sas), 0, 0},
+    {"connection_string", K_STR, S(connection_string), 0, 0},
 };
 #undef S
 
@@ -126,7 +126,7 @@ struct parse_state {
 	bool failed;
 	bool from_file;
 	bool saw_secret;
-	const char *where;    /* "config 'PATH' line N: " while reading the file */
+	const char *where; /* "config 'PATH' line N: " while reading the file */
 };
 
 static int fail(struct parse_state *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -215,10 +215,11 @@ static int handle_opt(struct parse_state *s, const char *arg)
 	}
 	if (!strncmp(arg, "account_key=", 12) || !strncmp(arg, "sas=", 4) ||
 	    !strncmp(arg, "connection_string=", 18))
-		return fail(s,
-			    "option '%.*s' is not accepted on the command line: use a config "
-			    "file, key_file=, sas_file=, connection_string_file= or the environment",
-			    (int)nlen, arg);
+		return fail(
+		    s,
+		    "option '%.*s' is not accepted on the command line: use a config "
+		    "file, key_file=, sas_file=, connection_string_file= or the environment",
+		    (int)nlen, arg);
 	return fail(s, "unknown option '%.*s'", (int)nlen, arg);
 }
 
@@ -351,8 +352,8 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 		snprintf(where, sizeof(where), "config '%s' line %u: ", path, lineno);
 		if (opt && (!strncmp(opt, "config=", 7) || !strcmp(opt, "config")))
 			rc = fail(s, "a config file cannot name another (config=)");
-		else if (!opt || fuse_opt_add_arg(&args, "azblobfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
-		    fuse_opt_add_arg(&args, opt) < 0)
+		else if (!opt || fuse_opt_add_arg(&args, "azblobfs") < 0 ||
+			 fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, opt) < 0)
 			rc = fail(s, "out of memory");
 		else if (strchr(opt, ','))
 			rc = fail(s, "one option per line, without ','");
@@ -370,8 +371,10 @@ static int parse_config(struct parse_state *s, struct fuse_args *kept)
 	s->where = NULL;
 	s->from_file = false;
 	if (!rc && s->saw_secret && (st.st_mode & 077))
-		rc = fail(s, "config '%s' holds credentials but is readable by group or others: "
-			     "chmod 600 it", path);
+		rc = fail(s,
+			  "config '%s' holds credentials but is readable by group or others: "
+			  "chmod 600 it",
+			  path);
 	return rc;
 }
 
@@ -402,7 +405,8 @@ static int check_conflicts(struct parse_state *s)
 	if (cs && (o->account_key || o->key_file || o->sas || o->sas_file))
 		return fail(s, "a connection string conflicts with a separate key or SAS");
 	if (o->default_permissions && o->no_default_permissions)
-		return fail(s, "options 'default_permissions' and 'no_default_permissions' conflict");
+		return fail(s,
+			    "options 'default_permissions' and 'no_default_permissions' conflict");
 	return 0;
 }
 
@@ -517,58 +521,66 @@ void opts_usage(const char *prog, void *out)
 {
 	FILE *f = out;
 
-	fprintf(f,
-		"usage: %s [-f] [-d] [-o OPTION[,OPTION...]] SOURCE MOUNTPOINT\n"
-		"\n"
-		"SOURCE: container | account/container[/prefix] | account/ (every container)\n"
-		"        | https://host[/container[/prefix]][?sas] | http://127.0.0.1:PORT/account[/container]\n"
-		"\n"
-		"general:\n"
-		"  -f, foreground            stay in the foreground, log to stderr (default: daemon, syslog)\n"
-		"  -d, debug                 log at debug level and trace FUSE requests (implies -f)\n"
-		"  -h, --help                this text\n"
-		"  -V, --version             versions of azblobfs and its libraries\n"
-		"  ro | rw                   read-only or read-write mount (default: rw)\n"
-		"  log_level=LEVEL           error, warning, info, debug (default: info)\n"
-		"credentials (default: the environment, AZURE_STORAGE_CONNECTION_STRING or\n"
-		"AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN):\n"
-		"  account=NAME              storage account (default: from SOURCE or the environment)\n"
-		"  endpoint=URL              blob endpoint (default: https://NAME.blob.core.windows.net)\n"
-		"  key_file=PATH             file holding the account key (default: none)\n"
-		"  sas_file=PATH             file holding a SAS token (default: none)\n"
-		"  connection_string_file=PATH  file holding a connection string (default: none)\n"
-		"  config=PATH               options and credentials, one \"key = value\" per line;\n"
-		"                            also takes account_key=, sas=, connection_string=\n"
-		"                            (default: none; the command line wins over it)\n"
-		"ownership and permissions:\n"
-		"  uid=N, gid=N              owner of names without metadata (default: the mounting user)\n"
-		"  umask=OCTAL               permission mask for such names (default: 022)\n"
-		"  allow_other               let other users in (libfuse; default: off)\n"
-		"  allow_root                let root in as well as the mounting user (libfuse; default: off)\n"
-		"  auto_unmount              unmount when the daemon dies (libfuse; default: off)\n"
-		"  default_permissions       let the kernel check permissions (default: on with\n"
-		"                            allow_other, else off)\n"
-		"  no_default_permissions    with allow_other: no permission checks at all; every\n"
-		"                            local user may read, change and delete every file\n"
-		"caching:\n"
-		"  attr_timeout=SECS         kernel attribute cache (default: 1)\n"
-		"  entry_timeout=SECS        kernel name cache (default: 1)\n"
-		"  negative_timeout=SECS     kernel cache of absent names (default: 1)\n"
-		"  metadata_ttl=SECS         listings, attributes and absent names (default: 30;\n"
-		"                            0: ask the service every time)\n"
-		"  attr_ttl=SECS, list_ttl=SECS, negative_ttl=SECS\n"
-		"                            each of the above alone (default: metadata_ttl)\n"
-		"  walk_max=N                names one listing of a whole subtree may fetch when a\n"
-		"                            tree walk (find, du, ls -R) is seen (default: 100000; 0: off)\n"
-		"  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
-		"data:\n"
-		"  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 40)\n"
-		"  cache_dir=PATH            staging area for writes (default: /var/tmp/azblobfs)\n"
-		"  cache_size_mb=N           staging area bound in MiB (default: 10240)\n"
-		"network:\n"
-		"  max_connections=N         connections to the service (default: max(16, 4 x CPUs))\n"
-		"  timeout=SECS              deadline of one request, retries included (default: 60)\n"
-		"  retries=N                 retries of a failed request (default: 5; uploads retry\n"
-		"                            until timeout= runs out)\n",
-		prog);
+	fprintf(
+	    f,
+	    "usage: %s [-f] [-d] [-o OPTION[,OPTION...]] SOURCE MOUNTPOINT\n"
+	    "\n"
+	    "SOURCE: container | account/container[/prefix] | account/ (every container)\n"
+	    "        | https://host[/container[/prefix]][?sas] | "
+	    "http://127.0.0.1:PORT/account[/container]\n"
+	    "\n"
+	    "general:\n"
+	    "  -f, foreground            stay in the foreground, log to stderr (default: daemon, "
+	    "syslog)\n"
+	    "  -d, debug                 log at debug level and trace FUSE requests (implies -f)\n"
+	    "  -h, --help                this text\n"
+	    "  -V, --version             versions of azblobfs and its libraries\n"
+	    "  ro | rw                   read-only or read-write mount (default: rw)\n"
+	    "  log_level=LEVEL           error, warning, info, debug (default: info)\n"
+	    "credentials (default: the environment, AZURE_STORAGE_CONNECTION_STRING or\n"
+	    "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN):\n"
+	    "  account=NAME              storage account (default: from SOURCE or the "
+	    "environment)\n"
+	    "  endpoint=URL              blob endpoint (default: "
+	    "https://NAME.blob.core.windows.net)\n"
+	    "  key_file=PATH             file holding the account key (default: none)\n"
+	    "  sas_file=PATH             file holding a SAS token (default: none)\n"
+	    "  connection_string_file=PATH  file holding a connection string (default: none)\n"
+	    "  config=PATH               options and credentials, one \"key = value\" per line;\n"
+	    "                            also takes account_key=, sas=, connection_string=\n"
+	    "                            (default: none; the command line wins over it)\n"
+	    "ownership and permissions:\n"
+	    "  uid=N, gid=N              owner of names without metadata (default: the mounting "
+	    "user)\n"
+	    "  umask=OCTAL               permission mask for such names (default: 022)\n"
+	    "  allow_other               let other users in (libfuse; default: off)\n"
+	    "  allow_root                let root in as well as the mounting user (libfuse; "
+	    "default: off)\n"
+	    "  auto_unmount              unmount when the daemon dies (libfuse; default: off)\n"
+	    "  default_permissions       let the kernel check permissions (default: on with\n"
+	    "                            allow_other, else off)\n"
+	    "  no_default_permissions    with allow_other: no permission checks at all; every\n"
+	    "                            local user may read, change and delete every file\n"
+	    "caching:\n"
+	    "  attr_timeout=SECS         kernel attribute cache (default: 1)\n"
+	    "  entry_timeout=SECS        kernel name cache (default: 1)\n"
+	    "  negative_timeout=SECS     kernel cache of absent names (default: 1)\n"
+	    "  metadata_ttl=SECS         listings, attributes and absent names (default: 30;\n"
+	    "                            0: ask the service every time)\n"
+	    "  attr_ttl=SECS, list_ttl=SECS, negative_ttl=SECS\n"
+	    "                            each of the above alone (default: metadata_ttl)\n"
+	    "  walk_max=N                names one listing of a whole subtree may fetch when a\n"
+	    "                            tree walk (find, du, ls -R) is seen (default: 100000; 0: "
+	    "off)\n"
+	    "  cache_mb=N                metadata cache budget in MiB (default: 64)\n"
+	    "data:\n"
+	    "  mem_mb=N                  read-ahead and write buffer budget in MiB (default: 40)\n"
+	    "  cache_dir=PATH            staging area for writes (default: /var/tmp/azblobfs)\n"
+	    "  cache_size_mb=N           staging area bound in MiB (default: 10240)\n"
+	    "network:\n"
+	    "  max_connections=N         connections to the service (default: max(16, 4 x CPUs))\n"
+	    "  timeout=SECS              deadline of one request, retries included (default: 60)\n"
+	    "  retries=N                 retries of a failed request (default: 5; uploads retry\n"
+	    "                            until timeout= runs out)\n",
+	    prog);
 }

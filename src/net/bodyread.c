@@ -40,15 +40,15 @@ struct body_chunk {
 	struct body_reader *br;
 	struct net_req *req;
 	struct net_task resume;
-	struct list_node node;   /* in br->queue while CS_READING */
-	char *buf;               /* CHUNK bytes, DIRECT_ALIGN-aligned */
-	int fd;                  /* the descriptor this read uses */
-	uint64_t start;          /* file offset of buf[0] */
-	uint64_t pos;            /* the first byte wanted (start <= pos) */
+	struct list_node node; /* in br->queue while CS_READING */
+	char *buf;             /* CHUNK bytes, DIRECT_ALIGN-aligned */
+	int fd;                /* the descriptor this read uses */
+	uint64_t start;        /* file offset of buf[0] */
+	uint64_t pos;          /* the first byte wanted (start <= pos) */
 	size_t want, got;
 	int err;
 	enum chunk_state state;
-	bool waiting;            /* the transfer paused for this read */
+	bool waiting; /* the transfer paused for this read */
 };
 
 struct body_reader {
@@ -56,8 +56,8 @@ struct body_reader {
 	pthread_t threads[READERS];
 	unsigned nthreads;
 	pthread_mutex_t lock;
-	pthread_cond_t work;     /* the queue has chunks, or stopping */
-	pthread_cond_t done;     /* a read finished */
+	pthread_cond_t work; /* the queue has chunks, or stopping */
+	pthread_cond_t done; /* a read finished */
 	struct list_node queue;
 	bool stopping;
 };

@@ -35,15 +35,15 @@ struct net {
 	pthread_t thread;
 
 	pthread_mutex_t lock;
-	struct list_node incoming;  /* protected by lock */
-	struct list_node tasks;     /* protected by lock; sorted by due_ms */
-	unsigned nqueued;           /* protected by lock: incoming + waiting */
-	bool stopping;              /* protected by lock */
-	bool cancels;               /* protected by lock: some request wants cancelling */
+	struct list_node incoming; /* protected by lock */
+	struct list_node tasks;    /* protected by lock; sorted by due_ms */
+	unsigned nqueued;          /* protected by lock: incoming + waiting */
+	bool stopping;             /* protected by lock */
+	bool cancels;              /* protected by lock: some request wants cancelling */
 
 	/* engine thread only */
-	struct list_node wait[2];   /* by enum net_prio */
-	struct list_node retry;     /* sorted by due_ms */
+	struct list_node wait[2]; /* by enum net_prio */
+	struct list_node retry;   /* sorted by due_ms */
 	struct list_node active;
 	unsigned inflight;
 	unsigned bulk_inflight;
@@ -53,7 +53,7 @@ struct net {
 	struct body_reader *reader; /* started at the first file body */
 	bool no_reader;             /* ...which failed: read them here */
 
-	struct net_stats stats;     /* updated with atomics */
+	struct net_stats stats; /* updated with atomics */
 };
 
 #define STAT_ADD(n, field, v) __atomic_fetch_add(&(n)->stats.field, (v), __ATOMIC_RELAXED)
@@ -202,8 +202,8 @@ static bool retryable_err(int err)
 
 static bool retryable_status(int status)
 {
-	return status == 408 || status == 429 || status == 500 || status == 502 ||
-	       status == 503 || status == 504;
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
 }
 
 static CURL *get_easy(struct net *n)
@@ -243,7 +243,8 @@ static void finish(struct net *n, struct net_req *r, int err)
 	/* The URL without its query: a SAS never reaches the log. */
 	log_debug("%s %.*s: %s %d after %u attempt(s)", r->msg.method,
 		  r->msg.url ? (int)strcspn(r->msg.url, "?") : 0, r->msg.url ? r->msg.url : "",
-		  r->msg.err ? "error" : "HTTP", r->msg.err ? r->msg.err : r->msg.status, r->attempts);
+		  r->msg.err ? "error" : "HTTP", r->msg.err ? r->msg.err : r->msg.status,
+		  r->attempts);
 	body_release(n->reader, r);
 	r->state = RS_IDLE;
 	r->done(r);
@@ -412,7 +413,7 @@ static void attempt_done(struct net *n, struct net_req *r, CURLcode code)
 		return finish(n, r, 0);
 
 	max_retries = r->max_retries == NET_NO_RETRY ? 0
-		      : r->max_retries		     ? r->max_retries
+		      : r->max_retries               ? r->max_retries
 						     : n->cfg.max_retries;
 	if ((retryable_err(err) || (!err && retryable_status(r->msg.status))) &&
 	    (r->attempts <= max_retries || (r->persist && r->max_retries != NET_NO_RETRY))) {

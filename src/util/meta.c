@@ -66,7 +66,7 @@ bool meta_value_valid(const char *v)
 }
 
 int meta_append(struct meta_list *m, const char *name, size_t name_len, const char *value,
-                   size_t value_len)
+		size_t value_len)
 {
 	struct meta_pair *items;
 	char *n, *v;
@@ -133,7 +133,7 @@ int meta_copy(struct meta_list *dst, const struct meta_list *src)
 
 	for (size_t i = 0; src && i < src->n; i++) {
 		r = meta_append(&tmp, src->items[i].name, strlen(src->items[i].name),
-		                   src->items[i].value, strlen(src->items[i].value));
+				src->items[i].value, strlen(src->items[i].value));
 		if (r < 0) {
 			meta_list_release(&tmp);
 			return r;

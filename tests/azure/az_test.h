@@ -42,7 +42,7 @@ static inline char *test_slurp(const char *path, size_t *len)
 
 /* A client for @account at @endpoint with @key_b64 and/or @sas (either may be NULL). */
 static inline void test_client(struct az_client *c, const char *account, const char *endpoint,
-                               const char *key_b64, const char *sas)
+			       const char *key_b64, const char *sas)
 {
 	struct az_creds cr = {0};
 	struct az_error err;

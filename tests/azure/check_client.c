@@ -81,8 +81,8 @@ START_TEST(test_client_list_blobs_url)
 {
 	ck_assert_int_eq(az_req_list_blobs(&cli, &req, "data", "a b/", "/", "2!x=", 7000, true), 0);
 	ck_assert_str_eq(req.url,
-	                 EP "/data?restype=container&comp=list&prefix=a%20b%2F"
-	                    "&delimiter=%2F&marker=2!x%3D&maxresults=5000&include=metadata");
+			 EP "/data?restype=container&comp=list&prefix=a%20b%2F"
+			    "&delimiter=%2F&marker=2!x%3D&maxresults=5000&include=metadata");
 	ck_assert_str_eq(req.method, "GET");
 	ck_assert_uint_eq(req.op, AZ_OP_LIST_BLOBS);
 	ck_assert(!req.bulk);
@@ -99,7 +99,7 @@ START_TEST(test_client_list_blobs_omits_absent_params)
 	ck_assert_str_eq(req.url, EP "/data?restype=container&comp=list");
 	ck_assert_int_eq(az_req_list_blobs(&cli, &req, NULL, NULL, NULL, NULL, 0, false), -EINVAL);
 	ck_assert_int_eq(az_req_list_blobs(&cli, &req, "Bad_Name", NULL, NULL, NULL, 0, false),
-	                 -EINVAL);
+			 -EINVAL);
 }
 END_TEST
 
@@ -154,7 +154,7 @@ START_TEST(test_client_put_block_sends_no_content_type)
 	ck_assert_int_eq(az_req_put_block(&cli, &req, "data", "big", "ab+/cd==", 1, NULL), 0);
 	ck_assert_str_eq(req.url, EP "/data/big?comp=block&blockid=ab%2B%2Fcd%3D%3D");
 	ck_assert_int_eq(az_req_put_block(&cli, &req, "data", "big", "not base64!", 1, NULL),
-	                 -EINVAL);
+			 -EINVAL);
 }
 END_TEST
 
@@ -170,9 +170,9 @@ START_TEST(test_client_put_block_list_body)
 	az_block_id(1, 1, id1);
 	ck_assert_int_eq(az_req_put_block_list(&cli, &req, "data", "v.mp4", ids, 2, &o, &body), 0);
 	ck_assert_str_eq(body.data,
-	                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>"
-	                 "<Latest>AAAAAAAAAAEAAAAA</Latest><Latest>AAAAAAAAAAEAAAAB</Latest>"
-	                 "</BlockList>");
+			 "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>"
+			 "<Latest>AAAAAAAAAAEAAAAA</Latest><Latest>AAAAAAAAAAEAAAAB</Latest>"
+			 "</BlockList>");
 	/* The caller sends body_out as the request body; Content-Length announces it (below). */
 	ck_assert_uint_eq(body.len, strlen(body.data));
 	ck_assert_str_eq(req.url, EP "/data/v.mp4?comp=blocklist");
@@ -184,7 +184,7 @@ START_TEST(test_client_put_block_list_body)
 	ck_assert_uint_eq(strtoull(http_msg_header(&req, "Content-Length"), NULL, 10), body.len);
 	ids[1] = (char *)"bad<id>";
 	ck_assert_int_eq(az_req_put_block_list(&cli, &req, "data", "v.mp4", ids, 2, &o, &body),
-	                 -EINVAL);
+			 -EINVAL);
 	buf_release(&body);
 }
 END_TEST
@@ -223,8 +223,7 @@ START_TEST(test_client_copy_source_is_full_url)
 	struct meta_list m = {0};
 
 	ck_assert_int_eq(meta_set(&m, "k", "v"), 0);
-	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", "s p#", "d?", &m, "\"0x5\"", "*"),
-	                 0);
+	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", "s p#", "d?", &m, "\"0x5\"", "*"), 0);
 	ck_assert_str_eq(req.url, EP "/data/d%3F");
 	ck_assert(test_has_line(&req, "x-ms-copy-source: " EP "/data/s%20p%23"));
 	ck_assert(test_has_line(&req, "x-ms-source-if-match: \"0x5\""));
@@ -267,7 +266,7 @@ START_TEST(test_client_name_length_limit_counts_characters)
 	name[AZ_MAX_BLOB_NAME + 1] = '\0';
 	ck_assert_int_eq(az_req_get_props(&cli, &req, "data", name), -ENAMETOOLONG);
 	ck_assert_int_eq(az_req_copy_blob(&cli, &req, "data", name, "b", NULL, NULL, NULL),
-	                 -ENAMETOOLONG);
+			 -ENAMETOOLONG);
 	/* 1,024 three-byte characters are 1,024 characters. */
 	for (int i = 0; i < AZ_MAX_BLOB_NAME; i++)
 		memcpy(name + 3 * i, "\xe2\x82\xac", 3);
@@ -346,7 +345,7 @@ START_TEST(test_client_init_host_path)
 	struct az_creds cr = {0};
 
 	test_client(&c, "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1/", NULL,
-	            "s=1");
+		    "s=1");
 	ck_assert_str_eq(c.host_path, "/devstoreaccount1");
 	ck_assert_str_eq(c.creds.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
 	az_client_release(&c);

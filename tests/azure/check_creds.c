@@ -32,9 +32,9 @@ START_TEST(test_creds_cs_every_key)
 
 	ck_assert_int_eq(
 	    az_creds_parse_connection_string(
-	        "DefaultEndpointsProtocol=http;AccountName=myacct;AccountKey=" TEST_KEY_B64
-	        ";EndpointSuffix=core.chinacloudapi.cn;QueueEndpoint=https://q/",
-	        &c, &err),
+		"DefaultEndpointsProtocol=http;AccountName=myacct;AccountKey=" TEST_KEY_B64
+		";EndpointSuffix=core.chinacloudapi.cn;QueueEndpoint=https://q/",
+		&c, &err),
 	    0);
 	ck_assert_str_eq(c.account, "myacct");
 	ck_assert_uint_eq(c.key_len, 64);
@@ -48,10 +48,10 @@ START_TEST(test_creds_cs_every_key)
 
 	/* BlobEndpoint wins over the suffix; its trailing '/' goes. */
 	ck_assert_int_eq(az_creds_parse_connection_string(
-	                     "BlobEndpoint=https://files.example.com/;SharedAccessSignature="
-	                     "?sv=2025-11-05&ss=b&sig=a%2Bb%3D",
-	                     &c, &err),
-	                 0);
+			     "BlobEndpoint=https://files.example.com/;SharedAccessSignature="
+			     "?sv=2025-11-05&ss=b&sig=a%2Bb%3D",
+			     &c, &err),
+			 0);
 	ck_assert_str_eq(c.endpoint, "https://files.example.com");
 	ck_assert_str_eq(c.sas, "sv=2025-11-05&ss=b&sig=a%2Bb%3D");
 	/* Keys not present leave fields as they were. */
@@ -71,8 +71,8 @@ START_TEST(test_creds_cs_case_whitespace_and_equals_in_values)
 
 	ck_assert_int_eq(
 	    az_creds_parse_connection_string(" accountname = abc ;;  ACCOUNTKEY=" TEST_KEY_B64 " ; "
-	                                     "endpointsuffix=core.windows.net;",
-	                                     &c, &err),
+					     "endpointsuffix=core.windows.net;",
+					     &c, &err),
 	    0);
 	ck_assert_str_eq(c.account, "abc");
 	k = key_b64(&c);
@@ -90,7 +90,7 @@ START_TEST(test_creds_cs_dev_storage)
 	char *k;
 
 	ck_assert_int_eq(az_creds_parse_connection_string("UseDevelopmentStorage=true", &c, &err),
-	                 0);
+			 0);
 	ck_assert_str_eq(c.account, AZ_DEV_ACCOUNT);
 	ck_assert_str_eq(c.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
 	k = key_b64(&c);
@@ -99,16 +99,16 @@ START_TEST(test_creds_cs_dev_storage)
 	az_creds_release(&c);
 
 	ck_assert_int_eq(az_creds_parse_connection_string(
-	                     "UseDevelopmentStorage=TRUE;BlobEndpoint=http://127.0.0.1:10999/"
-	                     "devstoreaccount1",
-	                     &c, &err),
-	                 0);
+			     "UseDevelopmentStorage=TRUE;BlobEndpoint=http://127.0.0.1:10999/"
+			     "devstoreaccount1",
+			     &c, &err),
+			 0);
 	ck_assert_str_eq(c.endpoint, "http://127.0.0.1:10999/devstoreaccount1");
 	ck_assert_str_eq(c.account, AZ_DEV_ACCOUNT);
 	az_creds_release(&c);
 
 	ck_assert_int_eq(az_creds_parse_connection_string("UseDevelopmentStorage=false", &c, &err),
-	                 0);
+			 0);
 	ck_assert_ptr_null(c.account);
 	ck_assert_ptr_null(c.key);
 }
@@ -137,10 +137,10 @@ START_TEST(test_creds_cs_malformed_never_quotes_values)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		az_error_clear(&err);
 		ck_assert_msg(az_creds_parse_connection_string(bad[i], &c, &err) == -EINVAL, "%s",
-		              bad[i]);
+			      bad[i]);
 		ck_assert_msg(err.message[0], "no message for %s", bad[i]);
 		ck_assert_msg(!strstr(err.message, "SuperSecret") && !strstr(err.message, "Secret"),
-		              "message quotes a value: %s", err.message);
+			      "message quotes a value: %s", err.message);
 		/* A failed parse changes nothing. */
 		ck_assert_str_eq(c.account, "keep");
 		ck_assert_ptr_null(c.key);

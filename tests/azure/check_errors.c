@@ -66,8 +66,8 @@ START_TEST(test_errors_errno_table)
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		ck_assert_msg(az_errno(t[i].status, t[i].code) == t[i].want,
-		              "%d %s: got %d want %d", t[i].status, t[i].code ? t[i].code : "-",
-		              az_errno(t[i].status, t[i].code), t[i].want);
+			      "%d %s: got %d want %d", t[i].status, t[i].code ? t[i].code : "-",
+			      az_errno(t[i].status, t[i].code), t[i].want);
 }
 END_TEST
 
@@ -194,11 +194,11 @@ START_TEST(test_errors_result_name_too_long)
 	r.status = 400;
 	/* Azurite's answer to a 1,025-character name (StorageErrorFactory). */
 	body(&r, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Error><Code>"
-	         "OutOfRangeInput</Code><Message>The specified resource name length is not within "
-	         "the permissible limits.\nRequestId:x</Message></Error>");
+		 "OutOfRangeInput</Code><Message>The specified resource name length is not within "
+		 "the permissible limits.\nRequestId:x</Message></Error>");
 	ck_assert_int_eq(az_result(&r, &err), -ENAMETOOLONG);
 	body(&r, "<Error><Code>OutOfRangeInput</Code><Message>One of the request inputs is out of "
-	         "range.</Message></Error>");
+		 "range.</Message></Error>");
 	ck_assert_int_eq(az_result(&r, &err), -EINVAL);
 	http_msg_release(&r);
 }

@@ -62,7 +62,7 @@ START_TEST(test_mime_content_types)
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		ck_assert_msg(!strcmp(az_content_type(t[i].name), t[i].type), "%s -> %s", t[i].name,
-		              az_content_type(t[i].name));
+			      az_content_type(t[i].name));
 	ck_assert_str_eq(az_content_type(NULL), "application/octet-stream");
 }
 END_TEST

@@ -38,7 +38,7 @@ static char *auth_at_fixed_date(const struct az_client *c, struct http_msg *r, c
 	sts = az_string_to_sign(r, c->creds.account);
 	ck_assert_ptr_nonnull(sts);
 	ck_assert_int_eq(az_hmac_sha256_b64(c->creds.key, c->creds.key_len, sts, sig, sizeof(sig)),
-	                 0);
+			 0);
 	ck_assert_int_ge(asprintf(&auth, "SharedKey %s:%s", c->creds.account, sig), 0);
 	*sts_out = sts;
 	return auth;
@@ -51,11 +51,11 @@ START_TEST(test_sign_hmac_rfc4231_case2)
 	char out[64];
 
 	ck_assert_int_eq(az_hmac_sha256_b64((const unsigned char *)"Jefe", 4,
-	                                    "what do ya want for nothing?", out, sizeof(out)),
-	                 0);
+					    "what do ya want for nothing?", out, sizeof(out)),
+			 0);
 	ck_assert_str_eq(out, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
 	ck_assert_int_eq(az_hmac_sha256_b64((const unsigned char *)"Jefe", 4, "x", out, 44),
-	                 -EINVAL);
+			 -EINVAL);
 }
 END_TEST
 
@@ -71,10 +71,10 @@ START_TEST(test_sign_list_blobs_with_query_params)
 	    az_req_list_blobs(&c, &r, "mycontainer", "dir/sub x+", "/", "2!4!abc=", 100, true), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	ck_assert_str_eq(sts,
-	                 "GET\n" EMPTY12 "x-ms-date:" DATE "\n"
-	                 "x-ms-version:2025-11-05\n"
-	                 "/myaccount/mycontainer\ncomp:list\ndelimiter:/\ninclude:metadata\n"
-	                 "marker:2!4!abc=\nmaxresults:100\nprefix:dir/sub x+\nrestype:container");
+			 "GET\n" EMPTY12 "x-ms-date:" DATE "\n"
+			 "x-ms-version:2025-11-05\n"
+			 "/myaccount/mycontainer\ncomp:list\ndelimiter:/\ninclude:metadata\n"
+			 "marker:2!4!abc=\nmaxresults:100\nprefix:dir/sub x+\nrestype:container");
 	ck_assert_str_eq(auth, "SharedKey myaccount:TAbXEkot5DL1gZF9yHkOYHjMAus2Ox7+E07cl7UHLmw=");
 	free(sts);
 	free(auth);
@@ -101,9 +101,9 @@ START_TEST(test_sign_put_blob_with_body_type_and_metadata)
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	/* a_1 before a1: the service's order, not byte order. */
 	ck_assert_str_eq(sts, "PUT\n\n\n11\n\ntext/plain\n\n\n\n*\n\n\n"
-	                      "x-ms-blob-type:BlockBlob\nx-ms-date:" DATE "\n"
-	                      "x-ms-meta-a_1:two\nx-ms-meta-a1:one\nx-ms-meta-mode:0644\n"
-	                      "x-ms-version:2025-11-05\n/myaccount/mycontainer/dir/file.txt");
+			      "x-ms-blob-type:BlockBlob\nx-ms-date:" DATE "\n"
+			      "x-ms-meta-a_1:two\nx-ms-meta-a1:one\nx-ms-meta-mode:0644\n"
+			      "x-ms-version:2025-11-05\n/myaccount/mycontainer/dir/file.txt");
 	ck_assert_str_eq(auth, "SharedKey myaccount:l6g4gk5OIp1Tt2ejOyO5C7lL+46MT+rWX78lhZ9JhlI=");
 	free(sts);
 	free(auth);
@@ -121,13 +121,14 @@ START_TEST(test_sign_head_with_if_match)
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64, NULL);
 	http_msg_init(&r);
-	http_msg_set_url(&r, strdup("https://myaccount.blob.core.windows.net/mycontainer/blob.bin"));
+	http_msg_set_url(&r,
+			 strdup("https://myaccount.blob.core.windows.net/mycontainer/blob.bin"));
 	r.method = "HEAD";
 	ck_assert_int_eq(http_msg_set_header(&r, "x-ms-version", "2025-11-05"), 0);
 	ck_assert_int_eq(http_msg_set_header(&r, "If-Match", "\"0x8DCAFE\""), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	ck_assert_str_eq(sts, "HEAD\n\n\n\n\n\n\n\n\"0x8DCAFE\"\n\n\n\nx-ms-date:" DATE "\n"
-	                      "x-ms-version:2025-11-05\n/myaccount/mycontainer/blob.bin");
+			      "x-ms-version:2025-11-05\n/myaccount/mycontainer/blob.bin");
 	ck_assert_str_eq(auth, "SharedKey myaccount:LXtQ/MyTMgYaVNrwxxfUeRN65x87LYqxnTIt70tuxHQ=");
 	free(sts);
 	free(auth);
@@ -143,17 +144,17 @@ START_TEST(test_sign_azurite_path_style_repeats_account)
 	char *sts, *auth;
 
 	test_client(&c, "devstoreaccount1", "http://127.0.0.1:10000/devstoreaccount1",
-	            TEST_DEV_KEY_B64, NULL);
+		    TEST_DEV_KEY_B64, NULL);
 	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_range(&c, &r, "mycontainer", "a b.txt", 0, 1024, NULL), 0);
 	ck_assert_str_eq(r.url, "http://127.0.0.1:10000/devstoreaccount1/mycontainer/a%20b.txt");
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	/* Azurite's BlobSharedKeyAuthenticator: "/" + account + the request path. */
 	ck_assert_str_eq(sts, "GET\n" EMPTY12 "x-ms-date:" DATE "\nx-ms-range:bytes=0-1023\n"
-	                      "x-ms-version:2025-11-05\n"
-	                      "/devstoreaccount1/devstoreaccount1/mycontainer/a%20b.txt");
+			      "x-ms-version:2025-11-05\n"
+			      "/devstoreaccount1/devstoreaccount1/mycontainer/a%20b.txt");
 	ck_assert_str_eq(auth,
-	                 "SharedKey devstoreaccount1:nnGTS42gRMKXO0XIkx5Jne8z9JlQIa86R+RP68tCXGQ=");
+			 "SharedKey devstoreaccount1:nnGTS42gRMKXO0XIkx5Jne8z9JlQIa86R+RP68tCXGQ=");
 	free(sts);
 	free(auth);
 	http_msg_release(&r);
@@ -164,8 +165,8 @@ END_TEST
 START_TEST(test_sign_nasty_name_signs_encoded_path)
 {
 	const char *nasty = "dir/sp ace/\xc3\xbcn\xc3\xaf"
-	                    "c\xc3\xb6"
-	                    "d\xc3\xa9/100%/#hash?q+plus&a=b'@!*().txt";
+			    "c\xc3\xb6"
+			    "d\xc3\xa9/100%/#hash?q+plus&a=b'@!*().txt";
 	struct az_client c;
 	struct http_msg r;
 	char *sts, *auth;
@@ -176,9 +177,9 @@ START_TEST(test_sign_nasty_name_signs_encoded_path)
 	    az_req_put_block(&c, &r, "mycontainer", nasty, "AAAAAAAAAAEAAAAC", 0, NULL), 0);
 	auth = auth_at_fixed_date(&c, &r, &sts);
 	ck_assert_str_eq(sts, "PUT\n" EMPTY12 "x-ms-date:" DATE "\nx-ms-version:2025-11-05\n"
-	                      "/myaccount/mycontainer/dir/sp%20ace/%C3%BCn%C3%AFc%C3%B6d%C3%A9/"
-	                      "100%25/%23hash%3Fq%2Bplus%26a%3Db%27%40!*().txt\n"
-	                      "blockid:AAAAAAAAAAEAAAAC\ncomp:block");
+			      "/myaccount/mycontainer/dir/sp%20ace/%C3%BCn%C3%AFc%C3%B6d%C3%A9/"
+			      "100%25/%23hash%3Fq%2Bplus%26a%3Db%27%40!*().txt\n"
+			      "blockid:AAAAAAAAAAEAAAAC\ncomp:block");
 	ck_assert_str_eq(auth, "SharedKey myaccount:mpxer6SBdhwjFrjV2q1hscnhz4WhH75tjKqilZdMM2Q=");
 	free(sts);
 	free(auth);
@@ -221,9 +222,9 @@ START_TEST(test_sign_header_order_matches_service)
 
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(want); i++) {
 		ck_assert_msg(az_header_cmp(want[i], want[i + 1]) < 0, "%s !< %s", want[i],
-		              want[i + 1]);
+			      want[i + 1]);
 		ck_assert_msg(az_header_cmp(want[i + 1], want[i]) > 0, "%s !> %s", want[i + 1],
-		              want[i]);
+			      want[i]);
 	}
 	ck_assert_int_eq(az_header_cmp("x-ms-date", "x-ms-date"), 0);
 }
@@ -247,7 +248,7 @@ START_TEST(test_sign_canonical_headers_trimmed_and_lowercased)
 	ck_assert_ptr_nonnull(sts);
 	/* Zero Content-Length signs as empty; values trimmed; inner blanks kept. */
 	ck_assert_str_eq(sts, "PUT\n\n\n\n\ntext/plain\n\n\n\n\n\n\n"
-	                      "x-ms-date:" DATE "\nx-ms-meta-foo:bar baz\n/a/c/b");
+			      "x-ms-date:" DATE "\nx-ms-meta-foo:bar baz\n/a/c/b");
 	free(sts);
 	http_msg_release(&r);
 }
@@ -260,7 +261,7 @@ START_TEST(test_sign_query_params_decoded_sorted_and_merged)
 
 	http_msg_init(&r);
 	http_msg_set_url(&r, strdup("https://a.blob.core.windows.net/?Zeta=%2F%20x&alpha=2&ALPHA=1"
-	                           "&comp=list"));
+				    "&comp=list"));
 	r.method = "GET";
 	sts = az_string_to_sign(&r, "a");
 	ck_assert_ptr_nonnull(sts);
@@ -301,7 +302,7 @@ START_TEST(test_sign_prepare_dates_and_signs_each_attempt)
 
 	sts = az_string_to_sign(&r, "myaccount");
 	ck_assert_int_eq(az_hmac_sha256_b64(c.creds.key, c.creds.key_len, sts, sig, sizeof(sig)),
-	                 0);
+			 0);
 	ck_assert_int_ge(asprintf(&want, "SharedKey myaccount:%s", sig), 0);
 	ck_assert_str_eq(http_msg_header(&r, "Authorization"), want);
 	free(want);
@@ -317,14 +318,14 @@ START_TEST(test_sign_prepare_with_sas_sets_no_authorization)
 	struct http_msg r;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", NULL,
-	            "?sv=2025-11-05&sig=abc%3D");
+		    "?sv=2025-11-05&sig=abc%3D");
 	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_props(&c, &r, "mycontainer", "x"), 0);
 	ck_assert_int_eq(r.sign(&r, r.sign_arg), 0);
 	ck_assert_ptr_nonnull(http_msg_header(&r, "x-ms-date"));
 	ck_assert_ptr_null(http_msg_header(&r, "Authorization"));
 	ck_assert_str_eq(r.url, "https://myaccount.blob.core.windows.net/mycontainer/x"
-	                        "?sv=2025-11-05&sig=abc%3D");
+				"?sv=2025-11-05&sig=abc%3D");
 	http_msg_release(&r);
 	az_client_release(&c);
 }
@@ -336,7 +337,7 @@ START_TEST(test_sign_key_wins_over_sas)
 	struct http_msg r;
 
 	test_client(&c, "myaccount", "https://myaccount.blob.core.windows.net", TEST_KEY_B64,
-	            "sv=1&sig=x");
+		    "sv=1&sig=x");
 	http_msg_init(&r);
 	ck_assert_int_eq(az_req_get_props(&c, &r, "mycontainer", "x"), 0);
 	ck_assert_ptr_null(strstr(r.url, "sig="));

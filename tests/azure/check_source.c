@@ -9,7 +9,7 @@
 #define NUL_OR(s) ((s) ? (s) : "(null)")
 
 static void expect(const char *src, const char *account, const char *container, const char *prefix,
-                   const char *endpoint, const char *sas)
+		   const char *endpoint, const char *sas)
 {
 	struct az_source s;
 	struct az_error err;

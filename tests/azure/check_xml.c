@@ -259,10 +259,10 @@ static int parse_one_blob(const char *body)
 	int rc;
 
 	ck_assert_int_ge(asprintf(&xml,
-	                          "<EnumerationResults><Blobs><Blob>%s</Blob></Blobs>"
-	                          "</EnumerationResults>",
-	                          body),
-	                 0);
+				  "<EnumerationResults><Blobs><Blob>%s</Blob></Blobs>"
+				  "</EnumerationResults>",
+				  body),
+			 0);
 	rc = az_parse_list_blobs(xml, strlen(xml), &l, &err);
 	if (rc == 0)
 		az_list_release(&l);
@@ -274,22 +274,22 @@ START_TEST(test_xml_bad_fields)
 {
 	ck_assert_int_eq(
 	    parse_one_blob("<Name>ok</Name><Properties><Content-Length>1</Content-Length>"
-	                   "</Properties>"),
+			   "</Properties>"),
 	    0);
 	ck_assert_int_eq(parse_one_blob("<Properties/>"), -EBADMSG);
 	ck_assert_int_eq(parse_one_blob("<Name></Name>"), -EBADMSG);
 	ck_assert_int_eq(parse_one_blob("<Name>x</Name><Properties><Content-Length>12a"
-	                                "</Content-Length></Properties>"),
-	                 -EBADMSG);
+					"</Content-Length></Properties>"),
+			 -EBADMSG);
 	ck_assert_int_eq(parse_one_blob("<Name>x</Name><Properties><Content-Length>-1"
-	                                "</Content-Length></Properties>"),
-	                 -EBADMSG);
+					"</Content-Length></Properties>"),
+			 -EBADMSG);
 	ck_assert_int_eq(parse_one_blob("<Name>x</Name><Properties><Content-Length>"
-	                                "18446744073709551616</Content-Length></Properties>"),
-	                 -EBADMSG);
+					"18446744073709551616</Content-Length></Properties>"),
+			 -EBADMSG);
 	ck_assert_int_eq(parse_one_blob("<Name>x</Name><Properties><Last-Modified>yesterday"
-	                                "</Last-Modified></Properties>"),
-	                 -EBADMSG);
+					"</Last-Modified></Properties>"),
+			 -EBADMSG);
 	ck_assert_int_eq(
 	    parse_one_blob("<Name>x</Name><Properties><Etag>0x1 2</Etag></Properties>"), -EBADMSG);
 }
@@ -297,13 +297,12 @@ END_TEST
 
 START_TEST(test_xml_undecodable_name_is_skipped)
 {
-	static const char xml[] =
-	    "<EnumerationResults><Blobs>"
-	    "<Blob><Name>a</Name></Blob>"
-	    "<Blob><Name Encoded=\"true\">b%00c</Name></Blob>"
-	    "<Blob><Name Encoded=\"true\">e%2</Name></Blob>"
-	    "<Blob><Name Encoded=\"true\">d%0A</Name></Blob>"
-	    "</Blobs></EnumerationResults>";
+	static const char xml[] = "<EnumerationResults><Blobs>"
+				  "<Blob><Name>a</Name></Blob>"
+				  "<Blob><Name Encoded=\"true\">b%00c</Name></Blob>"
+				  "<Blob><Name Encoded=\"true\">e%2</Name></Blob>"
+				  "<Blob><Name Encoded=\"true\">d%0A</Name></Blob>"
+				  "</Blobs></EnumerationResults>";
 	struct az_list l;
 	struct az_error err;
 
@@ -327,10 +326,10 @@ static char *many_blobs(size_t n, size_t *len)
 	ck_assert_int_eq(buf_puts(&b, "<EnumerationResults><Blobs>"), 0);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(buf_printf(&b,
-		                            "<Blob><Name>f%zu</Name><Properties><Content-Length>"
-		                            "%zu</Content-Length></Properties></Blob>",
-		                            i, i),
-		                 0);
+					    "<Blob><Name>f%zu</Name><Properties><Content-Length>"
+					    "%zu</Content-Length></Properties></Blob>",
+					    i, i),
+				 0);
 	ck_assert_int_eq(buf_puts(&b, "</Blobs><NextMarker/></EnumerationResults>"), 0);
 	*len = b.len;
 	return buf_detach(&b);
@@ -408,7 +407,7 @@ START_TEST(test_xml_metadata_and_block_caps)
 	ck_assert_int_eq(buf_puts(&b, "<BlockList><CommittedBlocks>"), 0);
 	for (int i = 0; i < 50001; i++)
 		ck_assert_int_eq(buf_puts(&b, "<Block><Name>QUFBQQ==</Name><Size>1</Size></Block>"),
-		                 0);
+				 0);
 	ck_assert_int_eq(buf_puts(&b, "</CommittedBlocks></BlockList>"), 0);
 	ck_assert_int_eq(az_parse_block_list(b.data, b.len, &blk, &n, &err), -EBADMSG);
 	ck_assert_ptr_null(blk);
@@ -418,7 +417,7 @@ START_TEST(test_xml_metadata_and_block_caps)
 	/* A block without a size. */
 	{
 		const char *x = "<BlockList><CommittedBlocks><Block><Name>a</Name>"
-		                "</Block></CommittedBlocks></BlockList>";
+				"</Block></CommittedBlocks></BlockList>";
 
 		ck_assert_int_eq(az_parse_block_list(x, strlen(x), &blk, &n, &err), -EBADMSG);
 	}

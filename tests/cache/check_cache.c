@@ -26,8 +26,8 @@ static struct cache_attr dir_attr(uint16_t flags)
 
 static struct cache *new_cache(uint64_t max_bytes, uint32_t ttl)
 {
-	struct cache_config cfg = {.max_bytes = max_bytes, .attr_ttl_ms = ttl, .list_ttl_ms = ttl,
-				   .neg_ttl_ms = ttl};
+	struct cache_config cfg = {
+	    .max_bytes = max_bytes, .attr_ttl_ms = ttl, .list_ttl_ms = ttl, .neg_ttl_ms = ttl};
 	struct cache *c;
 
 	ck_assert_int_eq(cache_new(&cfg, &c), 0);
@@ -68,7 +68,8 @@ END_TEST
 START_TEST(test_listing_each_name_once_dir_wins)
 {
 	struct cache_listing *l = cache_listing_new(), *m2;
-	struct cache_attr f = file_attr(0), p = dir_attr(CACHE_F_PREFIX), m = dir_attr(CACHE_F_MARKER);
+	struct cache_attr f = file_attr(0), p = dir_attr(CACHE_F_PREFIX),
+			  m = dir_attr(CACHE_F_MARKER);
 	const struct cache_dirent *d;
 
 	m.mtime.tv_sec = 1234;

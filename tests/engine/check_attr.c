@@ -114,10 +114,10 @@ START_TEST(test_attr_special_files_from_file_type)
 		const char *v;
 		uint8_t type;
 	} cases[] = {{"fifo", CACHE_T_FIFO},
-	             {"socket", CACHE_T_SOCK},
-	             {"CHAR", CACHE_T_CHR},
-	             {"block", CACHE_T_BLK},
-	             {"door", CACHE_T_FILE}};
+		     {"socket", CACHE_T_SOCK},
+		     {"CHAR", CACHE_T_CHR},
+		     {"block", CACHE_T_BLK},
+		     {"door", CACHE_T_FILE}};
 	struct cache_attr a;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

@@ -60,7 +60,8 @@ START_TEST(test_blocks_fifty_thousand_hold_what_the_header_promises)
 	eng_config_defaults(&cfg);
 	cfg.part_size = 8 * MIB;
 	cfg.mem_budget = 40 * MIB; /* 20 MiB blocks at most: 8 MiB, then 16, then 20 */
-	ck_assert_uint_eq(capacity(&cfg), 20000ULL * 8 * MIB + 2500ULL * 16 * MIB + 27500ULL * 20 * MIB);
+	ck_assert_uint_eq(capacity(&cfg),
+			  20000ULL * 8 * MIB + 2500ULL * 16 * MIB + 27500ULL * 20 * MIB);
 	cfg.mem_budget = 256 * MIB;
 	ck_assert_uint_ge(capacity(&cfg), 3ULL * 1024 * 1024 * MIB); /* over 3 TiB */
 	cfg.mem_budget = 8000 * MIB;

@@ -13,8 +13,8 @@
 
 static struct fs *mk(const char *container, const char *prefix, struct cache **c)
 {
-	struct cache_config cc = {.max_bytes = 1 << 20, .attr_ttl_ms = 1000, .list_ttl_ms = 1000,
-				  .neg_ttl_ms = 1000};
+	struct cache_config cc = {
+	    .max_bytes = 1 << 20, .attr_ttl_ms = 1000, .list_ttl_ms = 1000, .neg_ttl_ms = 1000};
 	struct fs_config cfg;
 	struct fs_replies r = {0};
 	struct fs *fs;
@@ -253,8 +253,8 @@ END_TEST
 
 START_TEST(test_fs_xattr_names_round_trip)
 {
-	const char *names[] = {"user.a", "user.mime_type", "user.Mixed.Case", "user.ünï",
-			       "user.x y=z", "user.0"};
+	const char *names[] = {"user.a",   "user.mime_type", "user.Mixed.Case",
+			       "user.ünï", "user.x y=z",     "user.0"};
 	char key[256], back[256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -262,7 +262,8 @@ START_TEST(test_fs_xattr_names_round_trip)
 		/* a valid, case-free metadata name */
 		ck_assert(!strncmp(key, "ux_", 3));
 		for (const char *p = key; *p; p++)
-			ck_assert((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+			ck_assert((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+				  *p == '_');
 		ck_assert_int_eq(fs_xattr_name(key, back, sizeof(back)), 0);
 		ck_assert_str_eq(back, names[i]);
 	}

@@ -59,7 +59,8 @@ static int parse_with_config(struct azb_opts *o, const char *path, const char *e
 START_TEST(test_options_config_cannot_name_another)
 {
 	struct azb_opts o;
-	char *path = write_config("timeout = 10\nconfig = /nonexistent/other.conf\nretries = 2\n", 0600);
+	char *path =
+	    write_config("timeout = 10\nconfig = /nonexistent/other.conf\nretries = 2\n", 0600);
 
 	ck_assert_int_eq(parse_with_config(&o, path, NULL), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "line 2"));
@@ -81,7 +82,8 @@ START_TEST(test_options_allow_other_turns_on_default_permissions)
 	}
 	{
 		/* Only when asked in so many words: no checks at all. */
-		const char *argv[] = {"azblobfs", "-o", "allow_other,no_default_permissions", "c", "/m"};
+		const char *argv[] = {"azblobfs", "-o", "allow_other,no_default_permissions", "c",
+				      "/m"};
 		ck_assert_int_eq(parse(&o, 5, argv), 0);
 		ck_assert(has_fuse_arg(&o, "allow_other"));
 		ck_assert(!has_fuse_arg(&o, "default_permissions"));
@@ -95,8 +97,8 @@ START_TEST(test_options_allow_other_turns_on_default_permissions)
 		opts_release(&o);
 	}
 	{
-		const char *argv[] = {"azblobfs", "-o", "default_permissions,no_default_permissions",
-				      "c", "/m"};
+		const char *argv[] = {"azblobfs", "-o",
+				      "default_permissions,no_default_permissions", "c", "/m"};
 		ck_assert_int_eq(parse(&o, 5, argv), -EINVAL);
 		ck_assert_ptr_nonnull(strstr(err, "conflict"));
 		opts_release(&o);
@@ -106,8 +108,9 @@ END_TEST
 
 START_TEST(test_options_positional_and_values)
 {
-	const char *argv[] = {"azblobfs", "-o", "uid=1000,gid=100,umask=027,attr_timeout=2.5",
-			      "acct/cont/pre", "/mnt/x", "-f"};
+	const char *argv[] = {
+	    "azblobfs",      "-o",     "uid=1000,gid=100,umask=027,attr_timeout=2.5",
+	    "acct/cont/pre", "/mnt/x", "-f"};
 	struct azb_opts o;
 
 	ck_assert_int_eq(parse(&o, 6, argv), 0);
@@ -143,12 +146,9 @@ END_TEST
 START_TEST(test_options_unknown_and_bad_values_fail_with_one_line)
 {
 	const char *bad[][4] = {
-		{"azblobfs", "-o", "bogus", "c"},
-		{"azblobfs", "-o", "uid=abc", "c"},
-		{"azblobfs", "-o", "umask=999", "c"},
-		{"azblobfs", "-o", "attr_timeout=-1", "c"},
-		{"azblobfs", "-o", "uid", "c"},
-		{"azblobfs", "--frobnicate", "c", "/m"},
+	    {"azblobfs", "-o", "bogus", "c"},     {"azblobfs", "-o", "uid=abc", "c"},
+	    {"azblobfs", "-o", "umask=999", "c"}, {"azblobfs", "-o", "attr_timeout=-1", "c"},
+	    {"azblobfs", "-o", "uid", "c"},       {"azblobfs", "--frobnicate", "c", "/m"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return 0;
 	if (data[0] % 2 == 0) {
-		char *argv[] = {(char *)"azblobfs", (char *)"-o", text, (char *)"c", (char *)"/m", NULL};
+		char *argv[] = {(char *)"azblobfs", (char *)"-o", text,
+				(char *)"c",        (char *)"/m", NULL};
 		(void)opts_parse(5, argv, &o, err, sizeof(err));
 		opts_release(&o); /* after a failure too: it may hold what it parsed */
 	} else {
@@ -42,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fwrite(data + 1, 1, size - 1, f);
 			fclose(f);
 			snprintf(cfg, sizeof(cfg), "config=%s", config_path);
-			char *argv[] = {(char *)"azblobfs", (char *)"-o", cfg, (char *)"c", (char *)"/m", NULL};
+			char *argv[] = {(char *)"azblobfs", (char *)"-o", cfg,
+					(char *)"c",        (char *)"/m", NULL};
 			(void)opts_parse(5, argv, &o, err, sizeof(err));
 			opts_release(&o);
 			unlink(config_path);

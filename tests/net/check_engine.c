@@ -107,7 +107,8 @@ static bool serve_one(int fd, char *req, size_t hlen, size_t clen)
 		int bl = snprintf(body, sizeof(body), "%s %zu", method, clen);
 		respond(fd, 200, NULL, body, (size_t)bl);
 	} else if (!strcmp(path, "/echo-sum") || !strcmp(path, "/sum-drop-first")) {
-		/* The body's length and hash; the second path drops its first request unanswered. */
+		/* The body's length and hash; the second path drops its first request unanswered.
+		 */
 		char body[64];
 		int bl;
 		if (!strcmp(path, "/sum-drop-first")) {
@@ -611,7 +612,8 @@ static void expect_sum(const struct net_req *r, uint64_t off, uint64_t len)
 START_TEST(test_engine_file_body_bytes_arrive_in_order)
 {
 	/* Unaligned offsets and lengths, more than one piece, both descriptors. */
-	static const uint64_t cases[][2] = {{0, 800000}, {12345, 777777}, {4096, 524288}, {899999, 1}};
+	static const uint64_t cases[][2] = {
+	    {0, 800000}, {12345, 777777}, {4096, 524288}, {899999, 1}};
 	struct net_req r;
 	struct waiter w;
 	int dfd, fd = body_file(&dfd);
@@ -620,7 +622,8 @@ START_TEST(test_engine_file_body_bytes_arrive_in_order)
 		if (direct && dfd < 0)
 			break; /* no O_DIRECT on this file system: the ordinary half still ran */
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			file_put(&r, &w, "/echo-sum", fd, direct ? dfd : -1, cases[i][0], cases[i][1], 0);
+			file_put(&r, &w, "/echo-sum", fd, direct ? dfd : -1, cases[i][0],
+				 cases[i][1], 0);
 			expect_sum(&r, cases[i][0], cases[i][1]);
 			net_req_release(&r);
 		}
