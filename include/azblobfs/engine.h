@@ -115,6 +115,15 @@ bool eng_meta_is_own(const char *name);
 /* The file_type metadata value of a special @type (CACHE_T_FIFO...), else NULL. */
 const char *eng_file_type_name(uint8_t type);
 
+/*
+ * The metadata a commit sends for attributes @a: every key of @extra (the
+ * blob's other metadata, may be NULL) that is not one of ours, then ours
+ * (uid and gid only when they differ from the mount's defaults). @out is
+ * new; free with meta_list_release(). Returns 0 or -ENOMEM / -E2BIG.
+ */
+int eng_posix_meta_encode(const struct cache_attr *a, const struct meta_list *extra,
+			  uint32_t default_uid, uint32_t default_gid, struct meta_list *out);
+
 /* ---- listings and probes ---- */
 
 /* l is a new reference for the callee (NULL on error). */

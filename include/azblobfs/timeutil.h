@@ -29,4 +29,9 @@ int util_parse_http_date(const char *s, time_t *out);
  */
 int util_parse_iso8601(const char *s, struct timespec *out);
 
+#define UTIL_ISO8601_LEN 48
+
+/* Format @t as ISO 8601 UTC with nanoseconds ("2026-03-03T10:00:00.123456789Z"). */
+void util_format_iso8601(const struct timespec *t, char out[UTIL_ISO8601_LEN]);
+
 #endif

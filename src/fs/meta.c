@@ -11,13 +11,10 @@
  * the device number as FUSE carries it) on devices.
  */
 #include "azblobfs/common.h"
-#include "azblobfs/timeutil.h"
 #include "fs_i.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct meta_op {
 	struct fs *fs;
@@ -102,53 +99,9 @@ void fs_node_load_meta(struct fs *fs, void *req, struct fs_node *n, fs_node_fn c
 	}
 }
 
-static int set_num(struct meta_list *m, const char *key, bool octal, unsigned long v)
-{
-	char buf[32];
-
-	if (octal)
-		snprintf(buf, sizeof(buf), "%04lo", v);
-	else
-		snprintf(buf, sizeof(buf), "%lu", v);
-	return meta_set(m, key, buf);
-}
-
 int fs_node_build_meta(struct fs *fs, const struct fs_node *n, struct meta_list *out)
 {
-	const struct cache_attr *a = &n->a;
-	int rc = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n->meta.n && !rc; i++)
-		if (!eng_meta_is_own(n->meta.items[i].name))
-			rc = meta_set(out, n->meta.items[i].name, n->meta.items[i].value);
-	if (!rc && (a->flags & CACHE_F_MODE))
-		rc = set_num(out, "mode", true, a->mode & 07777);
-	if (!rc && (a->flags & CACHE_F_UID) && a->uid != fs->cfg.uid)
-		rc = set_num(out, "uid", false, a->uid);
-	if (!rc && (a->flags & CACHE_F_GID) && a->gid != fs->cfg.gid)
-		rc = set_num(out, "gid", false, a->gid);
-	if (!rc && (a->flags & CACHE_F_MTIME)) {
-		char buf[64];
-		struct tm tm;
-		time_t t = a->mtime.tv_sec;
-		gmtime_r(&t, &tm);
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, a->mtime.tv_nsec);
-		rc = meta_set(out, "mtime", buf);
-	}
-	if (!rc && a->type == CACHE_T_DIR)
-		rc = meta_set(out, "hdi_isfolder", "true");
-	if (!rc && a->type == CACHE_T_LINK)
-		rc = meta_set(out, "is_symlink", "true");
-	if (!rc && eng_file_type_name(a->type))
-		rc = meta_set(out, "file_type", eng_file_type_name(a->type));
-	if (!rc && (a->type == CACHE_T_CHR || a->type == CACHE_T_BLK))
-		rc = set_num(out, "rdev", false, a->rdev);
-	if (rc)
-		meta_list_release(out);
-	return rc;
+	return eng_posix_meta_encode(&n->a, &n->meta, fs->cfg.uid, fs->cfg.gid, out);
 }
 
 void fs_node_committed(struct fs *fs, struct fs_node *n, const struct eng_commit_result *res,

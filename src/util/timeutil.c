@@ -58,6 +58,16 @@ int util_parse_http_date(const char *s, time_t *out)
 	return 0;
 }
 
+void util_format_iso8601(const struct timespec *t, char out[UTIL_ISO8601_LEN])
+{
+	struct tm tm;
+	time_t sec = t->tv_sec;
+
+	gmtime_r(&sec, &tm);
+	snprintf(out, UTIL_ISO8601_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)t->tv_nsec);
+}
+
 int util_parse_iso8601(const char *s, struct timespec *out)
 {
 	struct tm tm = {0};

@@ -157,6 +157,19 @@ START_TEST(test_http_date_round_trip_and_locale_free)
 }
 END_TEST
 
+START_TEST(test_iso8601_format_round_trips)
+{
+	struct timespec t = {.tv_sec = 1772532000, .tv_nsec = 123456789}, back;
+	char buf[UTIL_ISO8601_LEN];
+
+	util_format_iso8601(&t, buf);
+	ck_assert_str_eq(buf, "2026-03-03T10:00:00.123456789Z");
+	ck_assert_int_eq(util_parse_iso8601(buf, &back), 0);
+	ck_assert_int_eq(back.tv_sec, t.tv_sec);
+	ck_assert_int_eq(back.tv_nsec, t.tv_nsec);
+}
+END_TEST
+
 START_TEST(test_iso8601_with_fraction)
 {
 	struct timespec ts;
@@ -214,6 +227,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_rangeset_matches_bitmap);
 	tcase_add_test(tc, test_http_date_round_trip_and_locale_free);
 	tcase_add_test(tc, test_iso8601_with_fraction);
+	tcase_add_test(tc, test_iso8601_format_round_trips);
 	tcase_add_test(tc, test_redact_url_hides_sas_signature);
 	tcase_add_test(tc, test_log_level_parse);
 	suite_add_tcase(s, tc);
