@@ -262,22 +262,51 @@ static void sync_done(struct net_req *r)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Put the root's listing, which the access check fetched, into the cache:
+ * the first ls of the mount then costs nothing. Only a complete page of
+ * a container's root; anything else is listed the ordinary way.
+ */
+static void keep_root_listing(struct eng *eng, struct cache *cache, const struct az_source *src,
+			      const struct http_msg *m, uint64_t gen)
+{
+	struct cache_listing *l = NULL;
+	struct az_list page;
+	struct az_error e;
+
+	if (!src->container || az_parse_list_blobs(m->resp.data, m->resp.len, &page, &e) < 0)
+		return;
+	if ((!page.next_marker || !*page.next_marker) &&
+	    eng_listing_from_page(eng, src->container, src->prefix, &page, &l) == 0) {
+		(void)cache_put_listing(cache, "", l, gen);
+		cache_listing_unref(l);
+	}
+	az_list_release(&page);
+}
+
+/*
+ * The credentials and the container, checked before mounting with the
+ * request the first ls of the root would make (a whole page: a page of
+ * one name can cost a service that walks a large folder to find the next
+ * prefix minutes), whose answer goes into the cache.
+ */
 static int check_access(struct daemon *d, struct net *net, const struct az_client *az,
-			const struct az_source *src)
+			const struct az_source *src, struct eng *eng, struct cache *cache)
 {
 	const char *account = az->creds.account;
 	const char *endpoint = az->creds.endpoint;
 	struct sync_req s = {0};
 	struct az_error e;
+	uint64_t gen = cache_generation(cache);
 	int rc;
 
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cond, NULL);
 	net_req_init(&s.r);
 	az_error_clear(&e);
-	rc = src->container
-		 ? az_req_list_blobs(az, &s.r.msg, src->container, src->prefix, "/", NULL, 1, false)
-		 : az_req_list_containers(az, &s.r.msg, NULL, NULL, 1);
+	rc = src->container ? az_req_list_blobs(az, &s.r.msg, src->container, src->prefix, "/",
+						NULL, AZ_MAX_LIST_RESULTS, true)
+			    : az_req_list_containers(az, &s.r.msg, NULL, NULL, 1);
 	if (rc < 0)
 		goto out;
 	s.r.done = sync_done;
@@ -294,6 +323,7 @@ static int check_access(struct daemon *d, struct net *net, const struct az_clien
 out:
 	switch (rc) {
 	case 0:
+		keep_root_listing(eng, cache, src, &s.r.msg, gen);
 		break;
 	case -EACCES:
 		report_failure(d, "access to account '%s' denied: %s (check the key or SAS)",
@@ -307,9 +337,15 @@ out:
 			report_failure(d, "account '%s' not found at '%s' (%s)", account, endpoint,
 				       e.code[0] ? e.code : "HTTP 404");
 		break;
+	case -ETIMEDOUT:
+		if (s.r.msg.connected) {
+			report_failure(d, "no answer from '%s' within %llu s", endpoint,
+				       (unsigned long long)(CHECK_DEADLINE_MS / 1000));
+			break;
+		}
+		/* fall through */
 	case -ECONNREFUSED:
 	case -EHOSTUNREACH:
-	case -ETIMEDOUT:
 	case -ECONNRESET:
 	case -EPROTO:
 		report_failure(d, "cannot reach '%s': %s", endpoint, strerror(-rc));
@@ -467,9 +503,6 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 		report_failure(d, "out of memory");
 		goto out;
 	}
-	if (check_access(d, net, &az, src) < 0)
-		goto out;
-
 	cc.max_bytes = (uint64_t)o->cache_mb * MIB;
 	cc.attr_ttl_ms = (o->attr_ttl_set ? o->attr_ttl : o->metadata_ttl) * 1000;
 	cc.list_ttl_ms = (o->list_ttl_set ? o->list_ttl : o->metadata_ttl) * 1000;
@@ -491,8 +524,13 @@ static int run(struct daemon *d, const struct azb_opts *o, struct az_source *src
 	fc.walk_max = o->walk_max;
 	fuse_ops_config_defaults(&ctx.cfg);
 	fuse_ops_replies(&replies, &ctx);
-	if (cache_new(&cc, &cache) < 0 || eng_new(&ec, net, &az, &eng) < 0 ||
-	    fs_new(&fc, &replies, eng, cache, src->container, src->prefix, &fs) < 0) {
+	if (cache_new(&cc, &cache) < 0 || eng_new(&ec, net, &az, &eng) < 0) {
+		report_failure(d, "out of memory");
+		goto out;
+	}
+	if (check_access(d, net, &az, src, eng, cache) < 0)
+		goto out;
+	if (fs_new(&fc, &replies, eng, cache, src->container, src->prefix, &fs) < 0) {
 		report_failure(d, "out of memory");
 		goto out;
 	}

@@ -126,6 +126,15 @@ int eng_posix_meta_encode(const struct cache_attr *a, const struct meta_list *ex
 
 /* ---- listings and probes ---- */
 
+/*
+ * The listing eng_list_dir() would make of @container under @prefix, from
+ * one page of List Blobs with delimiter "/" that holds the whole folder
+ * (no NextMarker): for a page fetched some other way (the mount-time
+ * check). @out is a new, sealed reference. Returns 0 or -ENOMEM.
+ */
+int eng_listing_from_page(struct eng *e, const char *container, const char *prefix,
+			  const struct az_list *page, struct cache_listing **out);
+
 /* l is a new reference for the callee (NULL on error). */
 typedef void (*eng_list_cb)(void *arg, int err, struct cache_listing *l);
 

@@ -60,6 +60,8 @@ struct http_msg {
 	/* ---- the response of the final attempt ---- */
 	int status;                      /* final HTTP status, 0 when none arrived */
 	int err;                         /* 0, or -errno of a transport failure */
+	bool connected;                  /* the final attempt had a connection to the server
+					  * (a timeout then means no answer, not no route) */
 	size_t sink_len;                 /* bytes written to sink */
 	struct buf resp;                 /* body when not sunk (always NUL-terminated) */
 	char *rhdrs[HTTP_MAX_RESP_HDRS]; /* response header lines */

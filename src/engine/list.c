@@ -150,15 +150,16 @@ static void finish(struct list_op *op, int err)
 }
 
 /* Add one listed item to a directory listing, by its name relative to the prefix. */
-static int add_item(struct list_op *op, const struct az_item *it)
+static int listing_add(struct eng *e, const char *container, const char *prefix,
+		       struct cache_listing *l, const struct az_item *it)
 {
-	size_t plen = op->container ? strlen(op->prefix) : 0;
+	size_t plen = container ? strlen(prefix) : 0;
 	struct cache_attr a;
 	char *rel;
 	size_t len;
 	int rc;
 
-	if (strncmp(it->name, op->prefix ? op->prefix : "", plen))
+	if (strncmp(it->name, prefix ? prefix : "", plen))
 		return 0;
 	rel = strdup(it->name + plen);
 	if (!rel)
@@ -172,14 +173,36 @@ static int add_item(struct list_op *op, const struct az_item *it)
 	}
 	/* Names POSIX cannot show (an empty, "." or ".." or too long component). */
 	if (eng_bad_component(rel, len) || strchr(rel, '/')) {
-		eng_note_hidden(op->e, op->container, it->name, HIDDEN_WHY);
+		eng_note_hidden(e, container, it->name, HIDDEN_WHY);
 		free(rel);
 		return 0;
 	}
 	eng_item_to_attr(it, &a);
-	rc = cache_listing_add(op->l, rel, &a);
+	rc = cache_listing_add(l, rel, &a);
 	free(rel);
 	return rc;
+}
+
+static int add_item(struct list_op *op, const struct az_item *it)
+{
+	return listing_add(op->e, op->container, op->prefix, op->l, it);
+}
+
+int eng_listing_from_page(struct eng *e, const char *container, const char *prefix,
+			  const struct az_list *page, struct cache_listing **out)
+{
+	struct cache_listing *l = cache_listing_new();
+	int rc = l ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < page->n; i++)
+		rc = listing_add(e, container, prefix, l, &page->items[i]);
+	if (rc) {
+		cache_listing_unref(l);
+		return rc;
+	}
+	cache_listing_seal(l);
+	*out = l;
+	return 0;
 }
 
 static int add_name(struct list_op *op, const char *name)

@@ -380,7 +380,7 @@ static void insert_sorted(struct list_node *head, struct net_req *r)
 static void attempt_done(struct net *n, struct net_req *r, CURLcode code)
 {
 	CURL *e = r->easy;
-	curl_off_t down = 0, up = 0;
+	curl_off_t down = 0, up = 0, connect_us = 0;
 	long status = 0, conns = 0;
 	unsigned max_retries;
 	int err;
@@ -389,6 +389,10 @@ static void attempt_done(struct net *n, struct net_req *r, CURLcode code)
 	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connect_us);
+	/* A new connection that completed, or one reused (which had). */
+	r->msg.connected = connect_us > 0 || (conns == 0 && code != CURLE_COULDNT_CONNECT &&
+					      code != CURLE_COULDNT_RESOLVE_HOST);
 	STAT_ADD(n, bytes_in, (uint64_t)down);
 	STAT_ADD(n, bytes_out, (uint64_t)up);
 	STAT_ADD(n, connections, (uint64_t)conns);
