@@ -17,7 +17,8 @@
 #                        unset, lib.sh starts a private in-memory Azurite on a
 #                        free loopback port and stops it at exit
 #   AZURITE_LOG          Azurite's access log (one line per request), if known
-#   INTEG_WORK           directory for per-test work dirs (default /tmp/azblobfs-it)
+#   INTEG_WORK           directory for per-test work dirs (run.sh sets it;
+#                        default a new mktemp -d /tmp/azblobfs-it.XXXXXX)
 #   AZBLOBFS_EXTRA_OPTS  comma-separated options appended to every mount_fs
 #   MOUNT_TIMEOUT        seconds to wait for a mount to go live (default 20)
 #   UNMOUNT_TIMEOUT      seconds to wait for the daemon to exit (default 20)
@@ -58,12 +59,18 @@ AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOt
 export AZ_ACCOUNT AZ_KEY
 unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 
-INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}
+# Run standalone, a test gets a work directory of its own, like a run.sh run.
+if [[ -z ${INTEG_WORK:-} ]]; then
+	INTEG_WORK=$(mktemp -d /tmp/azblobfs-it.XXXXXX) || { echo "Bail out! cannot create a work directory in /tmp"; exit 1; }
+	# mktemp makes it 0700; tests read mounts below it as another user.
+	chmod 755 -- "$INTEG_WORK"
+fi
 # Physical path: /proc/self/mountinfo shows mountpoints without symlinks.
 if ! mkdir -p -- "$INTEG_WORK" || ! INTEG_WORK=$(cd -- "$INTEG_WORK" && pwd -P); then
 	echo "Bail out! cannot create $INTEG_WORK"
 	exit 1
 fi
+export INTEG_WORK
 TEST_DIR=$INTEG_WORK/$TEST_NAME
 TMPD=$TEST_DIR/tmp
 MNT=$TEST_DIR/mnt

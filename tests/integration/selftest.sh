@@ -7,8 +7,14 @@
 set -uo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WORK=${INTEG_WORK:-/tmp/azblobfs-it}/selftest
-mkdir -p -- "$WORK" || exit 1
+# Its own work directory under INTEG_WORK, or a new one per run.
+if [[ -n ${INTEG_WORK:-} ]]; then
+	WORK=$INTEG_WORK/selftest
+	mkdir -p -- "$WORK" || exit 1
+else
+	WORK=$(mktemp -d /tmp/azblobfs-selftest.XXXXXX) || exit 1
+fi
+echo "# selftest: work and logs in $WORK"
 passed=0
 failed=0
 
