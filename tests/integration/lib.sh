@@ -314,6 +314,23 @@ seed() {
 	blobtool "$@" >/dev/null || bail "seed through the SDK: blobtool $(_quote "$@")"
 }
 
+# seed_add C NAME [FILE] [--meta k=v]... [--content-type T]: queue one
+# upload (blobtool put's arguments) for seed_flush. Each node process costs
+# the SDK's start-up, so a test that seeds many blobs queues them and
+# uploads them all at once from one process.
+seed_add() {
+	printf '%s\0' "$@" '' >>"$TEST_DIR/seed.queue"
+}
+
+# seed_flush: upload everything seed_add queued (blobtool put-many, many
+# requests in flight); bails on failure.
+seed_flush() {
+	[[ -s $TEST_DIR/seed.queue ]] || return 0
+	blobtool put-many <"$TEST_DIR/seed.queue" >/dev/null ||
+		bail "seed through the SDK: blobtool put-many of what seed_add queued"
+	rm -f -- "$TEST_DIR/seed.queue"
+}
+
 # listing DIR: the names in DIR (one level, dot files included), one per
 # line, sorted bytewise; fails if DIR cannot be read.
 listing() {
