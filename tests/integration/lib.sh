@@ -27,6 +27,11 @@
 #                        private Azurite for this test, with its data on disk
 #                        so azurite_stop/azurite_start can take the service
 #                        away and bring it back (failure tests)
+#   PRIVATE_AZURITE=memory  a private Azurite in memory: for a test that
+#                        seeds thousands of blobs, which would slow the shared
+#                        one down for every later test (its in-memory store
+#                        slows as it grows, and deleting such a container
+#                        keeps it busy for minutes)
 #
 # What it sets and exports for the test:
 #   REPO_ROOT IT_DIR TEST_NAME TEST_DIR (work dir, kept after the test: logs)
@@ -702,11 +707,11 @@ _stop_pid() {
 # azurite_stop / azurite_start: take this test's private Azurite away and
 # bring it back on the same port with the same data (PRIVATE_AZURITE=1 only).
 azurite_stop() {
-	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_stop needs PRIVATE_AZURITE=1"; return 1; }
+	[[ ${PRIVATE_AZURITE:-0} == 1 && -n $LIB_AZURITE_PORT ]] || { diag "azurite_stop needs PRIVATE_AZURITE=1"; return 1; }
 	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" stop "$LIB_AZURITE_PORT" >&2
 }
 azurite_start() {
-	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_start needs PRIVATE_AZURITE=1"; return 1; }
+	[[ ${PRIVATE_AZURITE:-0} == 1 && -n $LIB_AZURITE_PORT ]] || { diag "azurite_start needs PRIVATE_AZURITE=1"; return 1; }
 	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" start "$LIB_AZURITE_PORT" "$TEST_DIR/azurite-data" >&2
 }
 
@@ -725,7 +730,8 @@ _cleanup() {
 	done
 	for p in "${OWN_PIDS[@]}"; do _stop_pid "$p"; done
 	for p in "${OWN_FILES[@]}"; do rm -f -- "$p"; done
-	if [[ ${KEEP_CONTAINERS:-0} != 1 ]]; then
+	# A private Azurite goes away with its containers.
+	if [[ ${KEEP_CONTAINERS:-0} != 1 && -z $LIB_AZURITE_PORT ]]; then
 		if [[ -r $TEST_DIR/containers ]]; then
 			while IFS= read -r c; do
 				blobtool rmcontainer "$c" >/dev/null 2>&1 || diag "cleanup: could not delete container $c"
@@ -759,7 +765,7 @@ _setup() {
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 
-	if [[ ${PRIVATE_AZURITE:-0} == 1 || -z ${AZURITE_PORT:-} ]]; then
+	if [[ ${PRIVATE_AZURITE:-0} != 0 || -z ${AZURITE_PORT:-} ]]; then
 		local i data=()
 		[[ ${PRIVATE_AZURITE:-0} == 1 ]] && data=("$TEST_DIR/azurite-data")
 		for ((i = 0; i < 5; i++)); do
