@@ -181,8 +181,8 @@ async function writeOut(buf) {
 function putArgs(argv, stdinOk) {
 	const { pos, opt } = parseArgs(argv, ['content-type'], ['meta']);
 	need(pos, 2, 'put C NAME [FILE|-] [--meta k=v]... [--content-type T]');
-	if (pos.length > 3) throw new UsageError(`put: too many arguments: ${pos.slice(3).join(' ')}`);
-	if (pos[2] === '-' && !stdinOk) throw new UsageError(`put-many: ${pos[0]}/${pos[1]}: no stdin ('-') here`);
+	if (pos.length > 3) throw new UsageError(`too many arguments: ${pos.slice(3).join(' ')}`);
+	if (pos[2] === '-' && !stdinOk) throw new UsageError(`${pos[0]}/${pos[1]}: no stdin ('-') here`);
 	const options = { metadata: parseKv(opt.meta) };
 	if (opt['content-type']) options.blobHTTPHeaders = { blobContentType: opt['content-type'] };
 	return { c: pos[0], name: pos[1], src: pos[2], options };
@@ -247,11 +247,11 @@ const commands = {
 		const chunks = [];
 		for await (const d of process.stdin) chunks.push(d);
 		const fields = Buffer.concat(chunks).toString('utf8').split('\0');
-		if (fields.pop() !== '') throw new UsageError('put-many: input does not end with a NUL byte');
+		if (fields.pop() !== '') throw new UsageError('input does not end with a NUL byte');
 		const records = [];
 		for (let i = 0; i < fields.length; i++) {
 			const end = fields.indexOf('', i);
-			if (end < 0) throw new UsageError('put-many: the last record has no empty argument after it');
+			if (end < 0) throw new UsageError('the last record has no empty argument after it');
 			records.push(fields.slice(i, end));
 			i = end;
 		}
