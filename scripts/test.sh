@@ -19,13 +19,16 @@
 # (tests/check_main.h); those are summed from meson's test logs, and a
 # binary that fails without that line (crash, sanitizer report, timeout)
 # counts as one more failure. A build that fails counts as one failure.
-# The last line printed is "N passed, N failed" (", N skipped" when some
-# were); the exit status is non-zero on any failure.
+# Near the end: how long each step took and the five slowest integration
+# tests. The last line printed is "N passed, N failed" (", N skipped" when
+# some were); the exit status is non-zero on any failure.
 #
 # Environment: SKIP_DEPS=1 skips step 1; SKIP_ASAN=1 skips steps 3 and 5;
 # SKIP_INTEGRATION=1 skips steps 4 and 5; SKIP_FUZZ=1 skips step 6.
-# Arguments are passed to run.sh (a subset of integration tests; steps 5
-# and 6 are then skipped).
+# INTEG_WORK=DIR puts the integration work dirs and logs under DIR
+# (default: a new /tmp/azblobfs-test.XXXXXX per run, so that runs at the
+# same time do not meet). Arguments are passed to run.sh (a subset of
+# integration tests; steps 5 and 6 are then skipped).
 set -uo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,13 +38,31 @@ PASS=0
 FAIL=0
 SKIP=0
 T0=$SECONDS
+STEPS=()      # "SECONDS<TAB>STEP" per step run
+TEST_TIMES=() # "SECONDS<TAB>TEST (RUN)" per integration test run
 
 say() { echo "test.sh: $*"; }
 failure() {
 	FAIL=$((FAIL + 1))
 	say "FAILED: $*"
 }
+# took STEP START: record that STEP ran from SECONDS=START until now.
+took() {
+	STEPS+=("$((SECONDS - $2))"$'\t'"$1")
+}
+timings() {
+	local l
+	((${#STEPS[@]} > 0)) || return 0
+	say "time per step (s):"
+	for l in "${STEPS[@]}"; do printf 'test.sh:   %5d  %s\n' "${l%%$'\t'*}" "${l#*$'\t'}"; done
+	((${#TEST_TIMES[@]} > 0)) || return 0
+	say "slowest integration tests (s):"
+	printf '%s\n' "${TEST_TIMES[@]}" | sort -t $'\t' -k1,1nr | head -n 5 |
+		while IFS=$'\t' read -r secs name; do printf 'test.sh:   %5d  %s\n' "$secs" "$name"; done
+}
 finish() {
+	timings
+	[[ -n ${WORK_BASE:-} ]] && say "integration logs under $WORK_BASE"
 	say "done in $((SECONDS - T0)) s"
 	if ((SKIP > 0)); then
 		echo "$PASS passed, $FAIL failed, $SKIP skipped"
@@ -141,12 +162,17 @@ for (const line of fs.readFileSync(process.argv[1], "utf8").split("\n")) {
 	return 0
 }
 
-# integration LABEL [TEST...]: tests/integration/run.sh, its summary added up.
+# integration LABEL [TEST...]: tests/integration/run.sh, its summary added
+# up and its tests' times ("(Ns)" on each PASS/FAIL line) kept for timings.
 integration() {
 	local label=$1 out line
 	shift
 	out=$(mktemp)
 	tests/integration/run.sh "$@" | tee "$out"
+	while IFS= read -r line; do
+		[[ $line =~ ^(PASS|FAIL)\ +([^ ]+)\ .*\(([0-9]+)s\)$ ]] &&
+			TEST_TIMES+=("${BASH_REMATCH[3]}"$'\t'"${BASH_REMATCH[2]}$label")
+	done <"$out"
 	line=$(tail -n 1 "$out")
 	if [[ $line =~ ^integration:\ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+)$ ]]; then
 		PASS=$((PASS + BASH_REMATCH[1]))
@@ -178,15 +204,21 @@ lsan_works() {
 
 # ---------------------------------------------------------------- 1. deps
 if [[ ${SKIP_DEPS:-0} != 1 ]]; then
+	t=$SECONDS
 	scripts/deps.sh || { failure "scripts/deps.sh"; finish; }
+	took "deps" "$t"
 fi
 
 # ---------------------------------------------------------------- 2. build
 build_ok=0
 say "build/: meson -Dwerror=true -Dbuildtype=debugoptimized"
+t=$SECONDS
 if setup_tree build -Dwerror=true -Dbuildtype=debugoptimized && build_tree build; then
 	build_ok=1
+	took "build" "$t"
+	t=$SECONDS
 	unit_tests build "unit (build)"
+	took "unit" "$t"
 	# The module arrows, from the archives' symbols: one check.
 	if scripts/check-layers.sh build; then
 		PASS=$((PASS + 1))
@@ -194,6 +226,7 @@ if setup_tree build -Dwerror=true -Dbuildtype=debugoptimized && build_tree build
 		failure "scripts/check-layers.sh: a module uses a layer it must not"
 	fi
 else
+	took "build" "$t"
 	failure "build/ does not build"
 fi
 # The C sources as .clang-format lays them out: one check.
@@ -208,31 +241,47 @@ fi
 
 # ---------------------------------------------------------------- 3. sanitizers
 # The integration tests whose daemons step 5 runs from build-asan/.
-SAN_TESTS=(t_write_basic t_write_namespace t_write_tools t_write_fail t_ops t_folders)
+SAN_TESTS=(t_write_namespace t_ops t_write_fail)
 asan_ok=0
 leaks=0
 if [[ ${SKIP_ASAN:-0} != 1 ]]; then
 	say "build-asan/: -Db_sanitize=address,undefined"
 	# -Werror stays with build/: sanitizer instrumentation makes gcc emit
 	# false maybe-uninitialized warnings.
+	t=$SECONDS
 	if setup_tree build-asan -Db_sanitize=address,undefined -Dbuildtype=debug -Dwerror=false &&
 		build_tree build-asan; then
 		asan_ok=1
+		took "asan build" "$t"
+		t=$SECONDS
 		if lsan_works; then leaks=1; else say "LeakSanitizer does not work here; leak checks off"; fi
 		CK_FORK=no \
 			ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
 			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 			unit_tests build-asan "unit (asan)" --timeout-multiplier 3
+		took "asan unit" "$t"
 	else
+		took "asan build" "$t"
 		failure "build-asan/ does not build"
 	fi
 fi
 
 # ---------------------------------------------------------------- 4. integration
 if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
+	# One private directory per run; under it one per integration run.
+	if [[ -n ${INTEG_WORK:-} ]]; then
+		WORK_BASE=$INTEG_WORK
+		mkdir -p -- "$WORK_BASE" || { failure "cannot create $WORK_BASE"; finish; }
+	else
+		WORK_BASE=$(mktemp -d /tmp/azblobfs-test.XXXXXX) || { failure "cannot create a work directory in /tmp"; finish; }
+		# mktemp makes it 0700; tests read mounts below it as another user.
+		chmod 755 -- "$WORK_BASE"
+	fi
+	say "integration work dirs and logs under $WORK_BASE"
 	say "integration harness self-test"
+	t=$SECONDS
 	out=$(mktemp)
-	tests/integration/selftest.sh >"$out" 2>&1
+	INTEG_WORK=$WORK_BASE tests/integration/selftest.sh >"$out" 2>&1
 	grep -E '^not ok|^#' "$out" | head -n 60
 	line=$(tail -n 1 "$out")
 	if [[ $line =~ ^harness:\ passed=([0-9]+)\ failed=([0-9]+)$ ]]; then
@@ -244,10 +293,13 @@ if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
 		failure "tests/integration/selftest.sh ended without its summary"
 	fi
 	rm -f "$out"
+	took "selftest" "$t"
 
 	if ((build_ok)); then
 		say "integration tests against build/azblobfs"
-		AZBLOBFS=$REPO_ROOT/build/azblobfs integration "" "$@"
+		t=$SECONDS
+		AZBLOBFS=$REPO_ROOT/build/azblobfs INTEG_WORK=$WORK_BASE/integration integration "" "$@"
+		took "integration" "$t"
 	else
 		say "integration tests not run: build/ failed"
 	fi
@@ -255,11 +307,13 @@ if [[ ${SKIP_INTEGRATION:-0} != 1 ]]; then
 	# ------------------------------------------------------------ 5. daemons under sanitizers
 	if ((asan_ok)) && [[ $# -eq 0 ]]; then
 		say "integration tests against build-asan/azblobfs: ${SAN_TESTS[*]}"
+		t=$SECONDS
 		AZBLOBFS=$REPO_ROOT/build-asan/azblobfs \
 			ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:detect_stack_use_after_return=1" \
 			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-			INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}-asan \
+			INTEG_WORK=$WORK_BASE/asan \
 			integration " (sanitizer daemons)" "${SAN_TESTS[@]}"
+		took "sanitizer integration" "$t"
 	fi
 fi
 

@@ -618,6 +618,7 @@ int main(int argc, char **argv)
 
 	if (opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "azblobfs: %s\n", err);
+		opts_release(&o); /* what it parsed before the error */
 		return 1;
 	}
 	scrub_argv(argc, argv);

@@ -27,11 +27,18 @@
 //                                       or one per line with --lines
 //   delete C NAME                       delete a blob
 //   exists C NAME                       prints true (exit 0) or false (exit 1)
-//   bulk-put C PREFIX COUNT [--size N] [--concurrency K]
-//                                       COUNT blobs PREFIX00000, PREFIX00001, ...
-//                                       (5 digits at least), content = the
-//                                       blob's name and "\n" repeated, cut to N
-//                                       bytes (default 16); 64 uploads in flight
+//   put-many [--concurrency K]          one put per record on stdin, K (default
+//                                       32) in flight: a record is put's
+//                                       arguments (C NAME [FILE] [--meta k=v]...
+//                                       [--content-type T]; no stdin '-'), each
+//                                       ended by a NUL byte, and an empty
+//                                       argument (one more NUL) ends the record
+//   bulk-put C PREFIX... COUNT [--size N] [--concurrency K]
+//                                       COUNT blobs under each PREFIX: PREFIX00000,
+//                                       PREFIX00001, ... (5 digits at least),
+//                                       content = the blob's name and "\n"
+//                                       repeated, cut to N bytes (default 16);
+//                                       64 uploads in flight
 //   setmeta C NAME k=v...               replace the blob's metadata
 //   dump C [--prefix P] [--sha256]      JSON array, in service order, of every
 //                                       blob under P: {name,size,contentType,
@@ -170,6 +177,45 @@ async function writeOut(buf) {
 	if (!process.stdout.write(buf)) await new Promise((r) => process.stdout.once('drain', r));
 }
 
+// putArgs ARGV STDIN_OK: put's arguments, checked.
+function putArgs(argv, stdinOk) {
+	const { pos, opt } = parseArgs(argv, ['content-type'], ['meta']);
+	need(pos, 2, 'put C NAME [FILE|-] [--meta k=v]... [--content-type T]');
+	if (pos.length > 3) throw new UsageError(`too many arguments: ${pos.slice(3).join(' ')}`);
+	if (pos[2] === '-' && !stdinOk) throw new UsageError(`${pos[0]}/${pos[1]}: no stdin ('-') here`);
+	const options = { metadata: parseKv(opt.meta) };
+	if (opt['content-type']) options.blobHTTPHeaders = { blobContentType: opt['content-type'] };
+	return { c: pos[0], name: pos[1], src: pos[2], options };
+}
+
+// putOne SVC ARGV STDIN_OK: one upload, as the put subcommand does it.
+async function putOne(svc, argv, stdinOk) {
+	const { c, name, src, options } = putArgs(argv, stdinOk);
+	const blob = svc.getContainerClient(c).getBlockBlobClient(name);
+	if (src === undefined) {
+		await blob.upload('', 0, options);
+	} else if (src === '-') {
+		await blob.uploadStream(process.stdin, 8 * MiB, 8, options);
+	} else {
+		const st = fs.statSync(src);
+		if (st.size <= 8 * MiB) {
+			await blob.upload(fs.readFileSync(src), st.size, options);
+		} else {
+			await blob.uploadStream(fs.createReadStream(src, { highWaterMark: MiB }), 8 * MiB, 8, options);
+		}
+	}
+}
+
+// runPool ITEMS K FN: FN(item) for every item, at most K at a time; the
+// first failure rejects (the others still in flight are left to finish).
+async function runPool(items, k, fn) {
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) await fn(items[next++]);
+	};
+	await Promise.all(Array.from({ length: Math.min(k, items.length) }, worker));
+}
+
 const commands = {
 	async mkcontainer(argv) {
 		const { pos } = parseArgs(argv, []);
@@ -191,24 +237,34 @@ const commands = {
 	},
 
 	async put(argv) {
-		const { pos, opt } = parseArgs(argv, ['content-type'], ['meta']);
-		need(pos, 2, 'put C NAME [FILE|-] [--meta k=v]... [--content-type T]');
-		const [c, name, src] = pos;
-		const blob = service().getContainerClient(c).getBlockBlobClient(name);
-		const options = { metadata: parseKv(opt.meta) };
-		if (opt['content-type']) options.blobHTTPHeaders = { blobContentType: opt['content-type'] };
-		if (src === undefined) {
-			await blob.upload('', 0, options);
-		} else if (src === '-') {
-			await blob.uploadStream(process.stdin, 8 * MiB, 8, options);
-		} else {
-			const st = fs.statSync(src);
-			if (st.size <= 8 * MiB) {
-				await blob.upload(fs.readFileSync(src), st.size, options);
-			} else {
-				await blob.uploadStream(fs.createReadStream(src, { highWaterMark: MiB }), 8 * MiB, 8, options);
-			}
+		await putOne(service(), argv, true);
+	},
+
+	async 'put-many'(argv) {
+		const { pos, opt } = parseArgs(argv, ['concurrency']);
+		if (pos.length) throw new UsageError('usage: put-many [--concurrency K] <records');
+		const conc = opt.concurrency === undefined ? 32 : Math.max(1, nonNegInt(opt.concurrency, '--concurrency'));
+		const chunks = [];
+		for await (const d of process.stdin) chunks.push(d);
+		const fields = Buffer.concat(chunks).toString('utf8').split('\0');
+		if (fields.pop() !== '') throw new UsageError('input does not end with a NUL byte');
+		const records = [];
+		for (let i = 0; i < fields.length; i++) {
+			const end = fields.indexOf('', i);
+			if (end < 0) throw new UsageError('the last record has no empty argument after it');
+			records.push(fields.slice(i, end));
+			i = end;
 		}
+		// Parse them all first: a usage error uploads nothing.
+		for (const r of records) putArgs(r, false);
+		const svc = service();
+		await runPool(records, conc, async (r) => {
+			try {
+				await putOne(svc, r, false);
+			} catch (e) {
+				throw Object.assign(e, { message: `${r[0]}/${r[1]}: ${e.message}` });
+			}
+		});
 	},
 
 	async 'put-random'(argv) {
@@ -281,17 +337,12 @@ const commands = {
 			});
 		}
 		if (opt.sha256) {
-			let next = 0;
-			const worker = async () => {
-				while (next < out.length) {
-					const o = out[next++];
-					const res = await cc.getBlobClient(o.name).download(0);
-					const hash = crypto.createHash('sha256');
-					for await (const d of res.readableStreamBody) hash.update(d);
-					o.sha256 = hash.digest('hex');
-				}
-			};
-			await Promise.all(Array.from({ length: Math.min(16, out.length) }, worker));
+			await runPool(out, 16, async (o) => {
+				const res = await cc.getBlobClient(o.name).download(0);
+				const hash = crypto.createHash('sha256');
+				for await (const d of res.readableStreamBody) hash.update(d);
+				o.sha256 = hash.digest('hex');
+			});
 		}
 		await writeOut(JSON.stringify(out) + '\n');
 	},
@@ -305,25 +356,20 @@ const commands = {
 		for await (const it of cc.listBlobsFlat({ prefix, includeMetadata: true })) items.push(it);
 		const md = (it) => Object.fromEntries(Object.entries(it.metadata || {}).map(([k, v]) => [k.toLowerCase(), v]));
 		fs.mkdirSync(dir, { recursive: true });
-		let next = 0;
-		const worker = async () => {
-			while (next < items.length) {
-				const it = items[next++];
-				const rel = it.name.slice(prefix.length).replace(/\/+$/, '');
-				if (rel === '') continue;
-				const dst = path.join(dir, rel);
-				const m = md(it);
-				if (m.hdi_isfolder === 'true') {
-					fs.mkdirSync(dst, { recursive: true });
-					continue;
-				}
-				fs.mkdirSync(path.dirname(dst), { recursive: true });
-				const buf = await cc.getBlobClient(it.name).downloadToBuffer();
-				if (m.is_symlink === 'true') fs.symlinkSync(buf.toString(), dst);
-				else fs.writeFileSync(dst, buf);
+		await runPool(items, 16, async (it) => {
+			const rel = it.name.slice(prefix.length).replace(/\/+$/, '');
+			if (rel === '') return;
+			const dst = path.join(dir, rel);
+			const m = md(it);
+			if (m.hdi_isfolder === 'true') {
+				fs.mkdirSync(dst, { recursive: true });
+				return;
 			}
-		};
-		await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
+			fs.mkdirSync(path.dirname(dst), { recursive: true });
+			const buf = await cc.getBlobClient(it.name).downloadToBuffer();
+			if (m.is_symlink === 'true') fs.symlinkSync(buf.toString(), dst);
+			else fs.writeFileSync(dst, buf);
+		});
 	},
 
 	async lease(argv) {
@@ -383,25 +429,21 @@ const commands = {
 
 	async 'bulk-put'(argv) {
 		const { pos, opt } = parseArgs(argv, ['size', 'concurrency']);
-		need(pos, 3, 'bulk-put C PREFIX COUNT [--size N] [--concurrency K]');
-		const [c, prefix, countS] = pos;
-		const count = nonNegInt(countS, 'COUNT');
+		need(pos, 3, 'bulk-put C PREFIX... COUNT [--size N] [--concurrency K]');
+		const c = pos[0];
+		const prefixes = pos.slice(1, -1);
+		const count = nonNegInt(pos[pos.length - 1], 'COUNT');
 		const size = opt.size === undefined ? 16 : nonNegInt(opt.size, '--size');
 		const conc = opt.concurrency === undefined ? 64 : Math.max(1, nonNegInt(opt.concurrency, '--concurrency'));
 		const width = Math.max(5, String(Math.max(count - 1, 0)).length);
 		const cc = service().getContainerClient(c);
-		let next = 0;
-		async function worker() {
-			while (next < count) {
-				const i = next++;
-				const name = prefix + String(i).padStart(width, '0');
-				const unit = Buffer.from(name + '\n');
-				const body = Buffer.alloc(size);
-				for (let o = 0; o < size; o += unit.length) unit.copy(body, o, 0, Math.min(unit.length, size - o));
-				await cc.getBlockBlobClient(name).upload(body, size);
-			}
-		}
-		await Promise.all(Array.from({ length: Math.min(conc, count) }, worker));
+		const names = prefixes.flatMap((p) => Array.from({ length: count }, (_, i) => p + String(i).padStart(width, '0')));
+		await runPool(names, conc, async (name) => {
+			const unit = Buffer.from(name + '\n');
+			const body = Buffer.alloc(size);
+			for (let o = 0; o < size; o += unit.length) unit.copy(body, o, 0, Math.min(unit.length, size - o));
+			await cc.getBlockBlobClient(name).upload(body, size);
+		});
 	},
 
 	async sas(argv) {

@@ -17,7 +17,8 @@
 #                        unset, lib.sh starts a private in-memory Azurite on a
 #                        free loopback port and stops it at exit
 #   AZURITE_LOG          Azurite's access log (one line per request), if known
-#   INTEG_WORK           directory for per-test work dirs (default /tmp/azblobfs-it)
+#   INTEG_WORK           directory for per-test work dirs (run.sh sets it;
+#                        default a new mktemp -d /tmp/azblobfs-it.XXXXXX)
 #   AZBLOBFS_EXTRA_OPTS  comma-separated options appended to every mount_fs
 #   MOUNT_TIMEOUT        seconds to wait for a mount to go live (default 20)
 #   UNMOUNT_TIMEOUT      seconds to wait for the daemon to exit (default 20)
@@ -26,6 +27,11 @@
 #                        private Azurite for this test, with its data on disk
 #                        so azurite_stop/azurite_start can take the service
 #                        away and bring it back (failure tests)
+#   PRIVATE_AZURITE=memory  a private Azurite in memory: for a test that
+#                        seeds thousands of blobs, which would slow the shared
+#                        one down for every later test (its in-memory store
+#                        slows as it grows, and deleting such a container
+#                        keeps it busy for minutes)
 #
 # What it sets and exports for the test:
 #   REPO_ROOT IT_DIR TEST_NAME TEST_DIR (work dir, kept after the test: logs)
@@ -58,12 +64,18 @@ AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOt
 export AZ_ACCOUNT AZ_KEY
 unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 
-INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}
+# Run standalone, a test gets a work directory of its own, like a run.sh run.
+if [[ -z ${INTEG_WORK:-} ]]; then
+	INTEG_WORK=$(mktemp -d /tmp/azblobfs-it.XXXXXX) || { echo "Bail out! cannot create a work directory in /tmp"; exit 1; }
+	# mktemp makes it 0700; tests read mounts below it as another user.
+	chmod 755 -- "$INTEG_WORK"
+fi
 # Physical path: /proc/self/mountinfo shows mountpoints without symlinks.
 if ! mkdir -p -- "$INTEG_WORK" || ! INTEG_WORK=$(cd -- "$INTEG_WORK" && pwd -P); then
 	echo "Bail out! cannot create $INTEG_WORK"
 	exit 1
 fi
+export INTEG_WORK
 TEST_DIR=$INTEG_WORK/$TEST_NAME
 TMPD=$TEST_DIR/tmp
 MNT=$TEST_DIR/mnt
@@ -305,6 +317,23 @@ blobtool() {
 # seed SUBCOMMAND ARGS...: blobtool for setting up a test; bails on failure.
 seed() {
 	blobtool "$@" >/dev/null || bail "seed through the SDK: blobtool $(_quote "$@")"
+}
+
+# seed_add C NAME [FILE] [--meta k=v]... [--content-type T]: queue one
+# upload (blobtool put's arguments) for seed_flush. Each node process costs
+# the SDK's start-up, so a test that seeds many blobs queues them and
+# uploads them all at once from one process.
+seed_add() {
+	printf '%s\0' "$@" '' >>"$TEST_DIR/seed.queue"
+}
+
+# seed_flush: upload everything seed_add queued (blobtool put-many, many
+# requests in flight); bails on failure.
+seed_flush() {
+	[[ -s $TEST_DIR/seed.queue ]] || return 0
+	blobtool put-many <"$TEST_DIR/seed.queue" >/dev/null ||
+		bail "seed through the SDK: blobtool put-many of what seed_add queued"
+	rm -f -- "$TEST_DIR/seed.queue"
 }
 
 # listing DIR: the names in DIR (one level, dot files included), one per
@@ -678,11 +707,11 @@ _stop_pid() {
 # azurite_stop / azurite_start: take this test's private Azurite away and
 # bring it back on the same port with the same data (PRIVATE_AZURITE=1 only).
 azurite_stop() {
-	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_stop needs PRIVATE_AZURITE=1"; return 1; }
+	[[ ${PRIVATE_AZURITE:-0} == 1 && -n $LIB_AZURITE_PORT ]] || { diag "azurite_stop needs PRIVATE_AZURITE=1"; return 1; }
 	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" stop "$LIB_AZURITE_PORT" >&2
 }
 azurite_start() {
-	[[ -n $LIB_AZURITE_PORT ]] || { diag "azurite_start needs PRIVATE_AZURITE=1"; return 1; }
+	[[ ${PRIVATE_AZURITE:-0} == 1 && -n $LIB_AZURITE_PORT ]] || { diag "azurite_start needs PRIVATE_AZURITE=1"; return 1; }
 	AZURITE_STATE_DIR=$TEST_DIR/azurite "$REPO_ROOT/scripts/azurite.sh" start "$LIB_AZURITE_PORT" "$TEST_DIR/azurite-data" >&2
 }
 
@@ -701,7 +730,8 @@ _cleanup() {
 	done
 	for p in "${OWN_PIDS[@]}"; do _stop_pid "$p"; done
 	for p in "${OWN_FILES[@]}"; do rm -f -- "$p"; done
-	if [[ ${KEEP_CONTAINERS:-0} != 1 ]]; then
+	# A private Azurite goes away with its containers.
+	if [[ ${KEEP_CONTAINERS:-0} != 1 && -z $LIB_AZURITE_PORT ]]; then
 		if [[ -r $TEST_DIR/containers ]]; then
 			while IFS= read -r c; do
 				blobtool rmcontainer "$c" >/dev/null 2>&1 || diag "cleanup: could not delete container $c"
@@ -735,7 +765,7 @@ _setup() {
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 
-	if [[ ${PRIVATE_AZURITE:-0} == 1 || -z ${AZURITE_PORT:-} ]]; then
+	if [[ ${PRIVATE_AZURITE:-0} != 0 || -z ${AZURITE_PORT:-} ]]; then
 		local i data=()
 		[[ ${PRIVATE_AZURITE:-0} == 1 ]] && data=("$TEST_DIR/azurite-data")
 		for ((i = 0; i < 5; i++)); do

@@ -16,15 +16,19 @@
 # check, ends without its plan (done_testing) or with a plan that does not
 # match its checks, or leaves a mount or an azblobfs process behind.
 #
-# Output: one line per test, the TAP output of failing tests (all of it with
-# INTEG_VERBOSE=1), logs under $INTEG_WORK (default /tmp/azblobfs-it), and
-# last "integration: passed=N failed=M skipped=K". Exit 1 on any failure.
+# Work directory: INTEG_WORK if given (its logs/ is cleared first), else a
+# new one per run (mktemp -d /tmp/azblobfs-it.XXXXXX), so that two runs at
+# once share neither logs nor mountpoints. It is exported to the tests and
+# kept afterwards: per-test work dirs (daemon logs) and logs/NAME.tap/.stderr.
+#
+# Output: one line per test with its time, the TAP output of failing tests
+# (all of it with INTEG_VERBOSE=1), where the logs are, and last
+# "integration: passed=N failed=M skipped=K". Exit 1 on any failure.
 set -uo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IT_DIR=$REPO_ROOT/tests/integration
 INTEG_TIMEOUT=${INTEG_TIMEOUT:-300}
-INTEG_WORK=${INTEG_WORK:-/tmp/azblobfs-it}
 INTEG_VERBOSE=${INTEG_VERBOSE:-0}
 AZBLOBFS=${AZBLOBFS:-$REPO_ROOT/build/azblobfs}
 [[ $AZBLOBFS == /* ]] || AZBLOBFS=$PWD/$AZBLOBFS
@@ -32,8 +36,15 @@ export AZBLOBFS
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-mkdir -p -- "$INTEG_WORK" || die "cannot create $INTEG_WORK"
-INTEG_WORK=$(cd -- "$INTEG_WORK" && pwd -P)
+if [[ -n ${INTEG_WORK:-} ]]; then
+	mkdir -p -- "$INTEG_WORK" || die "cannot create $INTEG_WORK"
+else
+	INTEG_WORK=$(mktemp -d /tmp/azblobfs-it.XXXXXX) || die "cannot create a work directory in /tmp"
+	# mktemp makes it 0700; tests read mounts below it as another user.
+	chmod 755 -- "$INTEG_WORK"
+fi
+# Physical path: /proc/self/mountinfo shows mountpoints without symlinks.
+INTEG_WORK=$(cd -- "$INTEG_WORK" && pwd -P) || die "cannot enter $INTEG_WORK"
 export INTEG_WORK
 LOG_DIR=$INTEG_WORK/logs
 rm -rf --one-file-system -- "$LOG_DIR"
@@ -205,5 +216,6 @@ done
 
 stop_azurite
 ((${#failed_tests[@]} > 0)) && echo "integration: failing tests: ${failed_tests[*]}"
+echo "integration: logs in $LOG_DIR, work dirs in $INTEG_WORK"
 echo "integration: passed=$total_pass failed=$total_fail skipped=$total_skip"
 ((total_fail == 0))

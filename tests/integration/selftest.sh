@@ -7,8 +7,14 @@
 set -uo pipefail
 
 IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WORK=${INTEG_WORK:-/tmp/azblobfs-it}/selftest
-mkdir -p -- "$WORK" || exit 1
+# Its own work directory under INTEG_WORK, or a new one per run.
+if [[ -n ${INTEG_WORK:-} ]]; then
+	WORK=$INTEG_WORK/selftest
+	mkdir -p -- "$WORK" || exit 1
+else
+	WORK=$(mktemp -d /tmp/azblobfs-selftest.XXXXXX) || exit 1
+fi
+echo "# selftest: work and logs in $WORK"
 passed=0
 failed=0
 
@@ -43,6 +49,10 @@ INTEG_WORK=$WORK INTEG_TIMEOUT=60 "$IT_DIR/run.sh" "$IT_DIR"/selftest/st_*.sh >"
 rc=$?
 expect_eq "run.sh exits 1 when a test fails" 1 "$rc"
 expect_eq "run.sh totals" "integration: passed=20 failed=7 skipped=2" "$(tail -n 1 "$out")"
+check_line() {
+	if grep -qF -- "$2" "$out"; then ok "$1"; else nok "$1" "no line '$2' in $out"; fi
+}
+check_line "st_timeout is reported as timed out after its own 4 s" "not ok - st_timeout: timed out after 4s"
 for name in $(printf '%s\n' "${!want[@]}" | sort); do
 	line=$(grep -E "^(PASS|FAIL|SKIP) +$name " "$out" | head -n 1)
 	got="missing"

@@ -8,8 +8,9 @@ C=$CONTAINER
 C2=$(new_container second) || bail "create a second container"
 printf 'top\n' >"$TMPD/top"
 printf 'inner\n' >"$TMPD/inner"
-seed put "$C" top.txt "$TMPD/top"
-seed put "$C2" sub/inner.txt "$TMPD/inner"
+seed_add "$C" top.txt "$TMPD/top"
+seed_add "$C2" sub/inner.txt "$TMPD/inner"
+seed_flush
 
 mount_fs "$AZ_ACCOUNT/" || bail "mount $AZ_ACCOUNT/"
 

@@ -84,7 +84,7 @@ new_sha=$(blobtool sha256 "$C" big/changing.bin)
 wait_fresh() { [[ $(sha256sum <"$1" | awk '{ print $1 }') == "$2" ]]; }
 # The ESTALE dropped the cached attributes: only the kernel's (attr_timeout=1) may still answer.
 check "a fresh open reads the new version at once (after the kernel's 1 s attribute cache)" \
-	wait_until 5 wait_fresh "$MNT/big/changing.bin" "$new_sha"
+	wait_until 15 wait_fresh "$MNT/big/changing.bin" "$new_sha"
 
 unmount_fs
 done_testing

@@ -45,8 +45,8 @@ expect_refusal() {
 	check "$label: the wrong key is not in the output" absent "$BAD_KEY" "$TMPD/out" "$TMPD/err"
 	check "$label: the account key is not in the output" absent "$AZ_KEY" "$TMPD/out" "$TMPD/err"
 	check_fail "$label: nothing is mounted" in_mountinfo "$MNT"
-	# A daemon that forked may still be on its way out: give it 5 s.
-	wait_until 5 test -z "$(daemon_pids "$MNT")"
+	# A daemon that forked may still be on its way out: give it 15 s.
+	wait_until 15 test -z "$(daemon_pids "$MNT")"
 	check_eq "$label: no azblobfs process is left" "" "$(daemon_pids "$MNT")"
 }
 

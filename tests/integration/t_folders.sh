@@ -9,18 +9,19 @@
 
 C=$CONTAINER
 printf 'a\n' >"$TMPD/a"
-seed put "$C" virt/a.txt "$TMPD/a"
-seed put "$C" virt/sub/b.txt "$TMPD/a"
-seed put "$C" virt/sub/emptymarker --meta hdi_isfolder=true
-seed put "$C" marker --meta hdi_isfolder=true
-seed put "$C" marker2 --meta hdi_isfolder=true
-seed put "$C" marker2/c.txt "$TMPD/a"
-seed put "$C" slashdir/
-seed put "$C" slashdir2/
-seed put "$C" slashdir2/d.txt "$TMPD/a"
-seed put "$C" file.txt "$TMPD/a"
-seed put "$C" plain0
-seed put "$C" notmarker --meta hdi_isfolder=false
+seed_add "$C" virt/a.txt "$TMPD/a"
+seed_add "$C" virt/sub/b.txt "$TMPD/a"
+seed_add "$C" virt/sub/emptymarker --meta hdi_isfolder=true
+seed_add "$C" marker --meta hdi_isfolder=true
+seed_add "$C" marker2 --meta hdi_isfolder=true
+seed_add "$C" marker2/c.txt "$TMPD/a"
+seed_add "$C" slashdir/
+seed_add "$C" slashdir2/
+seed_add "$C" slashdir2/d.txt "$TMPD/a"
+seed_add "$C" file.txt "$TMPD/a"
+seed_add "$C" plain0
+seed_add "$C" notmarker --meta hdi_isfolder=false
+seed_flush
 
 mount_fs "$C" || bail "mount $C"
 

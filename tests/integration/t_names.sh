@@ -30,10 +30,11 @@ names=(
 	"ñ/ø.txt"
 	"q?dir/h#sub/+&=%.txt"
 )
-for n in "${names[@]}"; do
-	printf '%s\n' "$n" >"$TMPD/content"
-	seed put "$C" "$n" "$TMPD/content"
+for i in "${!names[@]}"; do
+	printf '%s\n' "${names[i]}" >"$TMPD/content.$i"
+	seed_add "$C" "${names[i]}" "$TMPD/content.$i"
 done
+seed_flush
 
 mount_fs "$C" || bail "mount $C"
 

@@ -390,7 +390,7 @@ else
 		while (defined $s->recv(my $m, 4096)) { $m =~ s/\n/ /g; print $fh "$m\n"; }' \
 		"$TEST_DIR/notify.sock" "$TEST_DIR/notify.out" 2>>"$DAEMON_LOG" &
 	OWN_PIDS+=("$!")
-	wait_until 5 test -S "$TEST_DIR/notify.sock" || bail "start the NOTIFY_SOCKET listener"
+	wait_until 20 test -S "$TEST_DIR/notify.sock" || bail "start the NOTIFY_SOCKET listener"
 
 	start_unit
 	if wait_until "$MOUNT_TIMEOUT" notify_has READY=1; then

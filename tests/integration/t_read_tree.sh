@@ -10,12 +10,13 @@ seq 1 20000 >"$TMPD/numbers.txt"
 for i in $(seq 1 50); do echo "line $i of the readme"; done >"$TMPD/readme.md"
 printf 'intro\n' >"$TMPD/intro.txt"
 printf 'deep\n' >"$TMPD/deep.txt"
-seed put "$C" hello.txt "$TMPD/hello.txt"
-seed put "$C" data/numbers.txt "$TMPD/numbers.txt"
-seed put "$C" docs/readme.md "$TMPD/readme.md"
-seed put "$C" docs/guides/intro.txt "$TMPD/intro.txt"
-seed put "$C" docs/guides/advanced/deep.txt "$TMPD/deep.txt"
-seed put "$C" empty.txt
+seed_add "$C" hello.txt "$TMPD/hello.txt"
+seed_add "$C" data/numbers.txt "$TMPD/numbers.txt"
+seed_add "$C" docs/readme.md "$TMPD/readme.md"
+seed_add "$C" docs/guides/intro.txt "$TMPD/intro.txt"
+seed_add "$C" docs/guides/advanced/deep.txt "$TMPD/deep.txt"
+seed_add "$C" empty.txt
+seed_flush
 # Not a multiple of any block or page size, so the last range is partial.
 seed put-random "$C" bin/blob.bin 3145851 --seed read-tree
 

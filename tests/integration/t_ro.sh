@@ -6,8 +6,9 @@
 
 C=$CONTAINER
 printf 'orig\n' >"$TMPD/orig"
-seed put "$C" existing.txt "$TMPD/orig"
-seed put "$C" dir/a.txt "$TMPD/orig"
+seed_add "$C" existing.txt "$TMPD/orig"
+seed_add "$C" dir/a.txt "$TMPD/orig"
+seed_flush
 before=$(blobtool list "$C" --lines) || bail "list through the SDK"
 etag_before=$(blobtool props "$C" existing.txt | json_get etag) || bail "props through the SDK"
 

@@ -10,10 +10,11 @@
 C=$CONTAINER
 head -c 65536 /dev/urandom >"$TMPD/a.bin"
 printf 'b\n' >"$TMPD/b"
-seed put "$C" a.bin "$TMPD/a.bin"
-seed put "$C" b.txt "$TMPD/b"
-seed put "$C" dir1/x.txt "$TMPD/b"
-seed put "$C" dir2/y.txt "$TMPD/b"
+seed_add "$C" a.bin "$TMPD/a.bin"
+seed_add "$C" b.txt "$TMPD/b"
+seed_add "$C" dir1/x.txt "$TMPD/b"
+seed_add "$C" dir2/y.txt "$TMPD/b"
+seed_flush
 
 mount_fs "$C" || bail "mount $C"
 

@@ -12,12 +12,14 @@
 
 C=$CONTAINER
 printf 'original\n' >"$TMPD/orig"
-seed put "$C" file.txt "$TMPD/orig" --meta ux_tag=x --meta mode=0644
-seed put "$C" dir/inner.txt "$TMPD/orig"
-seed put "$C" marked --meta hdi_isfolder=true
-seed put "$C" marked/keep.txt "$TMPD/orig"
-seed put "$C" emptydir --meta hdi_isfolder=true
-printf 'file.txt' | blobtool put "$C" link - --meta is_symlink=true >/dev/null || bail "seed the symlink"
+printf 'file.txt' >"$TMPD/link"
+seed_add "$C" file.txt "$TMPD/orig" --meta ux_tag=x --meta mode=0644
+seed_add "$C" dir/inner.txt "$TMPD/orig"
+seed_add "$C" marked --meta hdi_isfolder=true
+seed_add "$C" marked/keep.txt "$TMPD/orig"
+seed_add "$C" emptydir --meta hdi_isfolder=true
+seed_add "$C" link "$TMPD/link" --meta is_symlink=true
+seed_flush
 before=$(blobtool dump "$C" --sha256) || bail "dump the container through the SDK"
 props_before=$(for b in file.txt dir/inner.txt marked emptydir link; do blobtool props "$C" "$b" | json_get etag; done)
 
