@@ -15,6 +15,7 @@
 #include <string.h>
 
 struct open_file {
+	struct list_node node;     /* on fs->handles (fs->lock) until released */
 	struct fs_node *n;         /* referenced */
 	struct eng_reader *reader; /* fs->lock: NULL while reads go to the node's writer */
 	bool writable;
@@ -83,6 +84,7 @@ static void reply_open(struct fs *fs, void *req, struct fs_node *n, struct eng_r
 	}
 	pthread_mutex_lock(&fs->lock);
 	n->refs++;
+	list_add_tail(&fs->handles, &h->node);
 	pthread_mutex_unlock(&fs->lock);
 	h->n = n;
 	h->reader = reader;
@@ -320,7 +322,8 @@ void fs_create(struct fs *fs, void *req, uint64_t parent_ino, const char *name, 
 	if (!rc) {
 		n->writers++;
 		n->nlookup++;
-		n->refs++;              /* the handle's */
+		n->refs++; /* the handle's */
+		list_add_tail(&fs->handles, &h->node);
 		fs_dir_changed(parent); /* a file: no subdirectory count to race with */
 		path = fs_node_path(fs, n);
 		fs_fill_entry(fs, n, &e);
@@ -646,6 +649,7 @@ static void release_finish(struct fs *fs, void *req, struct fs_node *n, int err,
 	pthread_mutex_lock(&fs->lock);
 	w = fs_node_writer_detach(fs, n);
 	discard = n->unlinked;
+	list_del(&h->node);
 	pthread_mutex_unlock(&fs->lock);
 	/* A writer still dirty here failed to commit: freeing it keeps and logs its data. */
 	if (w)
@@ -676,4 +680,17 @@ void fs_release(struct fs *fs, void *req, uint64_t fh)
 		fs_node_commit(fs, req, h->n, release_finish, h);
 	else
 		release_finish(fs, req, h->n, 0, h);
+}
+
+void fs_handles_release(struct fs *fs)
+{
+	struct list_node *ln;
+
+	/* Handles the kernel still held at exit (a file open at SIGTERM): its release never comes.
+	 */
+	while ((ln = list_pop(&fs->handles))) {
+		struct open_file *h = container_of(ln, struct open_file, node);
+		eng_reader_free(h->reader);
+		free(h);
+	}
 }

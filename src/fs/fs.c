@@ -35,6 +35,7 @@ int fs_new(const struct fs_config *cfg, const struct fs_replies *replies, struct
 	if (!fs)
 		return -ENOMEM;
 	list_init(&fs->dirty);
+	list_init(&fs->handles);
 	fs->cfg = *cfg;
 	fs->r = *replies;
 	fs->eng = eng;
@@ -76,6 +77,7 @@ void fs_free(struct fs *fs)
 		eng_writer_free(n->w, n->unlinked);
 		n->w = NULL;
 	}
+	fs_handles_release(fs);
 	fs_nodes_release(fs);
 	fs_walk_release(fs);
 	eng_staging_free(fs->staging);

@@ -108,8 +108,9 @@ struct fs {
 	struct hmap names;  /* protected by lock */
 	uint64_t next_ino;  /* protected by lock */
 	struct fs_node *root;
-	uint64_t nodes;         /* protected by lock */
-	struct list_node dirty; /* protected by lock: nodes with a writer */
+	uint64_t nodes;           /* protected by lock */
+	struct list_node dirty;   /* protected by lock: nodes with a writer */
+	struct list_node handles; /* protected by lock: open files, until released */
 	struct eng_staging *staging;
 
 	/* Tree walks (walk.c); all protected by lock. */
@@ -219,6 +220,8 @@ struct eng_writer *fs_node_writer_detach(struct fs *fs, struct fs_node *n);
  * if that was the last use. Takes fs->lock; the caller holds a reference.
  */
 void fs_node_writer_unuse(struct fs *fs, struct fs_node *n);
+/* At exit: free the handles the kernel never released (nodes go with the table). */
+void fs_handles_release(struct fs *fs);
 /* Commit n's pending content (if any); @cb(fs, req, n, err, arg). */
 void fs_node_commit(struct fs *fs, void *req, struct fs_node *n, fs_node_fn cb, void *arg);
 
