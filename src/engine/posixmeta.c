@@ -80,6 +80,21 @@ bool eng_meta_is_own(const char *name)
 	return false;
 }
 
+/* A decimal uid or gid from metadata @v (may be NULL); false leaves @out alone. */
+static bool parse_id(const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long id;
+
+	if (!v)
+		return false;
+	id = strtoul(v, &end, 10);
+	if (end == v || *end || id >= UINT32_MAX)
+		return false;
+	*out = (uint32_t)id;
+	return true;
+}
+
 /* Apply the POSIX metadata this filesystem (and rclone, for mtime) writes. */
 static void apply_posix_meta(const struct meta_list *m, struct cache_attr *a)
 {
@@ -94,22 +109,10 @@ static void apply_posix_meta(const struct meta_list *m, struct cache_attr *a)
 			a->flags |= CACHE_F_MODE;
 		}
 	}
-	v = meta_get(m, "uid");
-	if (v) {
-		unsigned long id = strtoul(v, &end, 10);
-		if (end != v && !*end && id < UINT32_MAX) {
-			a->uid = (uint32_t)id;
-			a->flags |= CACHE_F_UID;
-		}
-	}
-	v = meta_get(m, "gid");
-	if (v) {
-		unsigned long id = strtoul(v, &end, 10);
-		if (end != v && !*end && id < UINT32_MAX) {
-			a->gid = (uint32_t)id;
-			a->flags |= CACHE_F_GID;
-		}
-	}
+	if (parse_id(meta_get(m, "uid"), &a->uid))
+		a->flags |= CACHE_F_UID;
+	if (parse_id(meta_get(m, "gid"), &a->gid))
+		a->flags |= CACHE_F_GID;
 	v = meta_get(m, "mtime");
 	if (v && !util_parse_iso8601(v, &a->mtime))
 		a->flags |= CACHE_F_MTIME;
