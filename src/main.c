@@ -343,7 +343,7 @@ out:
 				       (unsigned long long)(CHECK_DEADLINE_MS / 1000));
 			break;
 		}
-		/* fall through */
+		__attribute__((fallthrough)); /* no connection: it could not be reached */
 	case -ECONNREFUSED:
 	case -EHOSTUNREACH:
 	case -ECONNRESET:
