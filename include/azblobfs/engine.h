@@ -127,6 +127,13 @@ int eng_posix_meta_encode(const struct cache_attr *a, const struct meta_list *ex
 /* ---- listings and probes ---- */
 
 /*
+ * The first component of the blob-name part @rel (@len bytes) that no
+ * path can hold, or NULL: "", ".", ".." or over 255 bytes. Listings and
+ * tree walks hide such names by it. Pure.
+ */
+const char *eng_bad_component(const char *rel, size_t len);
+
+/*
  * The listing eng_list_dir() would make of @container under @prefix, from
  * one page of List Blobs with delimiter "/" that holds the whole folder
  * (no NextMarker): for a page fetched some other way (the mount-time

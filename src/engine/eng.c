@@ -30,15 +30,6 @@ void eng_config_defaults(struct eng_config *cfg)
 
 /* ---- waiting for memory ---- */
 
-/* Schedule the wake task in @delay_ms unless it runs sooner already; pool_lock held. */
-static bool arm_wake(struct eng *e, bool now)
-{
-	if (e->wake_armed && !now)
-		return false;
-	e->wake_armed = true;
-	return true;
-}
-
 static void budget_wake(struct net_task *t)
 {
 	struct eng *e = container_of(t, struct eng, budget_task);
@@ -82,7 +73,9 @@ bool eng_budget_wait(struct eng *e, struct eng_budget_waiter *bw)
 	}
 	if (wait) {
 		delay = bw->since_ms + BUDGET_WAIT_MS - now;
-		arm = arm_wake(e, false);
+		/* Armed already: it runs no later than this wait's end would. */
+		arm = !e->wake_armed;
+		e->wake_armed = true;
 	} else {
 		bw->since_ms = 0;
 	}
@@ -264,7 +257,8 @@ void eng_budget_release(struct eng *e, uint64_t n)
 	/* Memory back: writers waiting for it try again (on the engine thread). */
 	if (__atomic_load_n(&e->nwaiters, __ATOMIC_RELAXED) && e->net) {
 		pthread_mutex_lock(&e->pool_lock);
-		arm = !list_empty(&e->budget_waiters) && arm_wake(e, true);
+		arm = !list_empty(&e->budget_waiters);
+		e->wake_armed |= arm; /* now: earlier than any wait's end */
 		pthread_mutex_unlock(&e->pool_lock);
 	}
 	if (arm)

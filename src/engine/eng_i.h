@@ -74,8 +74,6 @@ struct eng {
  * names. Any thread.
  */
 void eng_note_hidden(struct eng *e, const char *container, const char *name, const char *why);
-/* The first path component of @rel that no path can hold, or NULL: "", ".", "..", > 255 bytes. */
-const char *eng_bad_component(const char *rel, size_t len);
 
 /* Log a failed request once: "OP 'NAME': message". */
 void eng_log_failure(const char *op, const char *container, const char *name, int err,

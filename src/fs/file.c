@@ -108,11 +108,24 @@ static int openable(const struct cache_attr *a)
 
 /* ---- read-only opens ---- */
 
+/* A reader of @path's blob, of the version @a describes (size, ETag). */
+static int path_reader(struct fs *fs, char *path, const struct cache_attr *a,
+		       struct eng_reader **out)
+{
+	struct fs_target t = {0};
+	int rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
+
+	if (!rc)
+		rc = eng_reader_new(fs->eng, t.container, t.blob, a->size, a->etag, out);
+	fs_target_release(&t);
+	free(path);
+	return rc;
+}
+
 static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err,
 			    const struct cache_attr *a, void *arg)
 {
 	struct eng_reader *reader = NULL;
-	struct fs_target t = {0};
 	bool keep = false, writer;
 	char *path = NULL;
 	int rc = err;
@@ -134,11 +147,7 @@ static void open_read_attrs(struct fs *fs, void *req, struct fs_node *n, int err
 		reply_open(fs, req, n, NULL, false, true);
 		return;
 	}
-	rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
-	if (!rc)
-		rc = eng_reader_new(fs->eng, t.container, t.blob, a->size, a->etag, &reader);
-	fs_target_release(&t);
-	free(path);
+	rc = path_reader(fs, path, a, &reader);
 	if (rc < 0)
 		goto fail;
 	reply_open(fs, req, n, reader, false, keep);
@@ -391,21 +400,14 @@ static void read_done(void *arg, int err, const struct iovec *iov, int iovcnt)
 static struct eng_reader *late_reader(struct fs *fs, struct open_file *h)
 {
 	struct eng_reader *r = NULL, *made = NULL;
-	struct fs_target t = {0};
 	struct cache_attr a;
 	char *path;
-	int rc;
 
 	pthread_mutex_lock(&fs->lock);
 	a = h->n->a;
 	path = fs_node_path(fs, h->n);
 	pthread_mutex_unlock(&fs->lock);
-	rc = path ? fs_target_of(fs, path, &t) : -ENOMEM;
-	if (!rc)
-		rc = eng_reader_new(fs->eng, t.container, t.blob, a.size, a.etag, &made);
-	fs_target_release(&t);
-	free(path);
-	if (rc < 0)
+	if (path_reader(fs, path, &a, &made) < 0)
 		return NULL;
 	pthread_mutex_lock(&fs->lock);
 	if (!h->reader) { /* another read of this handle may have made one meanwhile */

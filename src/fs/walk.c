@@ -196,22 +196,15 @@ static int add_name(struct fs_walk *w, const struct eng_walk_item *it)
 	 * component) is left out, as in ordinary listings, but its folders up
 	 * to that component exist there: the service lists them as prefixes.
 	 */
-	for (p = name; *p; p = slash + 1) {
-		slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (!len || len > FS_NAME_MAX || (len == 1 && p[0] == '.') ||
-		    (len == 2 && p[0] == '.' && p[1] == '.')) {
-			if (p == name)
-				goto out;
-			p[-1] = '\0';
-			marker_of_dir = true;
-			for (unsigned i = 0; i < w->depth; i++)
-				if (!strcmp(w->stack[i].rel, name))
-					goto out; /* that folder is open already */
-			break;
-		}
-		if (!slash)
-			break;
+	p = *name ? (char *)eng_bad_component(name, strlen(name)) : NULL;
+	if (p == name)
+		goto out;
+	if (p) {
+		p[-1] = '\0';
+		marker_of_dir = true;
+		for (unsigned i = 0; i < w->depth; i++)
+			if (!strcmp(w->stack[i].rel, name))
+				goto out; /* that folder is open already */
 	}
 	slash = strrchr(name, '/');
 	dir = slash ? strndup(name, (size_t)(slash - name)) : strdup("");
